@@ -1,0 +1,1 @@
+"""Originals store and catalog: the source of truth of a Sanad archive."""

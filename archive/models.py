@@ -1,0 +1,79 @@
+"""Core types shared by every layer: a document, a page, a word box, a receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WordBox:
+    """One recognised word on a page image, in pixels of the image that was OCRed."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    conf: float  # 0-100, as Tesseract reports it
+    line: int = 0  # running line number on the page, for reading order
+
+
+@dataclass
+class Page:
+    document_id: str
+    number: int  # 1-based
+    text: str = ""
+    method: str = ""  # "text" (text layer / plain text) or "ocr"
+    lang: str = ""  # "fa", "en", "mixed" or ""
+    confidence: float | None = None  # mean word confidence for OCR pages
+    width: int | None = None  # size of the image the word boxes refer to
+    height: int | None = None
+    words: list[WordBox] = field(default_factory=list)
+    status: str = "pending"  # pending | done | failed
+    error: str | None = None
+
+
+@dataclass
+class Receipt:
+    """One act of adding a file: the same bytes added twice give two receipts, one document."""
+
+    document_id: str
+    filename: str
+    received_at: str
+    actor: str
+    source: str | None = None
+
+
+@dataclass
+class Document:
+    id: str  # SHA-256 of the original bytes, hex
+    filename: str  # first original file name
+    media_type: str
+    size: int
+    added_at: str
+    page_count: int = 0
+    title: str = ""
+    source: str = ""
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    status: str = "pending"  # pending | processing | done | failed
+    error: str | None = None
+    filenames: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Hit:
+    """One search result: a page of a document, with a highlighted snippet."""
+
+    document_id: str
+    filename: str
+    title: str
+    page: int
+    score: float
+    snippet: str  # plain text around the best matches
+    spans: list[tuple[int, int]] = field(default_factory=list)  # matched character ranges in snippet
+    lang: str = ""
+    source: str = ""
+    tags: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # matched index terms, for highlighting boxes
