@@ -1,0 +1,117 @@
+"""Content-addressed, write-once storage of original files.
+
+An original lives at ``originals/<first two hex digits>/<sha256>``. It is written to a
+temporary file in the same file system, fsynced, then renamed into place, so a crash at any
+moment leaves either the complete file or nothing under ``originals/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.errors import InputError
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str
+    size: int
+    path: Path
+    created: bool  # False when the same bytes were already stored
+
+
+class OriginalStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.originals = self.root / "originals"
+        self.tmp = self.root / "tmp"
+        self.originals.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.originals / sha256[:2] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def add(self, source: Path) -> Stored:
+        """Copy ``source`` into the store, hashing while copying; return where it lives."""
+        digest = hashlib.sha256()
+        size = 0
+        fd = -1
+        tmp_path = None
+        try:
+            with open(source, "rb") as src:
+                fd, name = tempfile.mkstemp(dir=self.tmp, prefix="incoming-")
+                tmp_path = Path(name)
+                with os.fdopen(fd, "wb") as out:
+                    fd = -1
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        size += len(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+        except (FileNotFoundError, IsADirectoryError):
+            _discard(tmp_path)
+            raise InputError(f"{source}: no such file")
+        except PermissionError:
+            _discard(tmp_path)
+            raise InputError(f"{source}: permission denied; check the file's read permissions")
+        except OSError as exc:
+            _discard(tmp_path)
+            raise InputError(f"{source}: cannot be read ({exc.strerror or exc})")
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        sha = digest.hexdigest()
+        final = self.path_for(sha)
+        if final.exists():
+            _discard(tmp_path)
+            return Stored(sha, size, final, created=False)
+        final.parent.mkdir(exist_ok=True)
+        os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(tmp_path, final)
+        _fsync_dir(final.parent)
+        return Stored(sha, size, final, created=True)
+
+    def hash_of(self, sha256: str) -> str:
+        digest = hashlib.sha256()
+        with open(self.path_for(sha256), "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def all_hashes(self) -> set[str]:
+        return {p.name for p in self.originals.glob("??/*") if p.is_file()}
+
+    def clean_tmp(self) -> int:
+        """Remove temporary files left by an interrupted add; they never became originals."""
+        removed = 0
+        for p in self.tmp.iterdir():
+            _discard(p)
+            removed += 1
+        return removed
+
+
+def _discard(path: Path | None) -> None:
+    if path is not None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

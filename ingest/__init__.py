@@ -1,0 +1,1 @@
+"""Getting text out of files: detection, extraction, OCR, and the ingest pipeline."""

@@ -1,0 +1,92 @@
+"""Decide what a file is from its bytes, never from its name."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from archive.errors import InputError
+
+PDF = "application/pdf"
+TEXT = "text/plain"
+HTML = "text/html"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
+UNKNOWN = "application/octet-stream"
+
+_IMAGE_MAGIC = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"),
+]
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+# A text file bigger than this is almost certainly not a document a person wrote.
+MAX_TEXT_BYTES = 64 << 20
+
+
+def sniff(path: Path) -> str:
+    """Return the media type of the file at ``path``; raise InputError when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        raise InputError("the file is empty")
+    # PDF writers sometimes put junk before the header; readers accept it within 1 KiB.
+    if b"%PDF-" in head[:1024]:
+        return PDF
+    for magic, media_type in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return media_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "image/heif"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _zip_kind(path)
+    return _text_kind(path, head)
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise InputError("a damaged ZIP file (its directory cannot be read)") from None
+    if "word/document.xml" in names:
+        return DOCX
+    return ZIP
+
+
+def _text_kind(path: Path, head: bytes) -> str:
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        return UNKNOWN
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return UNKNOWN
+    try:
+        text = read_text(path)
+    except InputError:
+        return UNKNOWN
+    start = text.lstrip()[:200].lower()
+    if start.startswith(("<!doctype html", "<html")) or ("<body" in text[:4096].lower() and "</" in text):
+        return HTML
+    return TEXT
+
+
+def read_text(path: Path) -> str:
+    """Decode a text file: UTF-8 (with or without BOM) or UTF-16 with a BOM."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8 text and not a known document or image format") from None

@@ -1,0 +1,198 @@
+"""Per-page text extraction: decide for each page whether to trust its text or to OCR it.
+
+Everything here runs inside a worker process and works on one page at a time, so that a
+1,000-page PDF never needs more memory than its largest page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageSequence
+
+from archive.errors import InputError, TooLarge, UnsupportedFile
+from archive.models import WordBox
+from ingest import detect, office, poppler
+from ingest.textclean import clean, detect_lang
+
+RASTER_DPI = 300
+MAX_PIXELS = 60_000_000  # about A0 at 300 dpi; larger pages are rendered at a lower resolution
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2  # Pillow raises DecompressionBombError above this
+
+TEXT_TYPES = {detect.TEXT, detect.HTML, detect.DOCX}
+IMAGE_PREFIX = "image/"
+
+
+@dataclass
+class PageResult:
+    number: int
+    text: str = ""
+    method: str = ""  # "text" or "ocr"
+    lang: str = ""
+    confidence: float | None = None
+    width: int | None = None
+    height: int | None = None
+    words: list[WordBox] = field(default_factory=list)
+
+
+def count_pages(path: Path, media_type: str) -> int:
+    if media_type == detect.PDF:
+        return poppler.page_count(path)
+    if media_type in TEXT_TYPES:
+        return len(_text_pages(path, media_type))
+    if media_type.startswith(IMAGE_PREFIX):
+        with _open_image(path) as im:
+            return getattr(im, "n_frames", 1)
+    raise UnsupportedFile(f"files of type {media_type} are not supported")
+
+
+def extract_page(path: Path, media_type: str, number: int) -> PageResult:
+    if media_type in TEXT_TYPES:
+        text = clean(_text_pages(path, media_type)[number - 1])
+        return PageResult(number, text, "text", detect_lang(text))
+    if media_type == detect.PDF:
+        return _pdf_page(path, number)
+    if media_type.startswith(IMAGE_PREFIX):
+        with _open_image(path) as im:
+            ImageSequence.Iterator(im)[number - 1]  # seeks the frame
+            return _ocr(number, _load_frame(im))
+    raise UnsupportedFile(f"files of type {media_type} are not supported")
+
+
+# -- text-like files ---------------------------------------------------------------------
+
+def _text_pages(path: Path, media_type: str) -> list[str]:
+    if media_type == detect.DOCX:
+        return office.docx_pages(path)
+    text = detect.read_text(path)
+    if media_type == detect.HTML:
+        text = office.html_text(text)
+    # Form feeds are how plain-text exports mark page breaks.
+    return text.split("\f") if "\f" in text else [text]
+
+
+# -- PDFs -------------------------------------------------------------------------------
+
+def _pdf_page(path: Path, number: int) -> PageResult:
+    layer = text_layer_verdict(poppler.page_text(path, number))
+    if layer is not None:
+        return PageResult(number, layer, "text", detect_lang(layer))
+    return _ocr(number, _rasterize(path, number))
+
+
+def _rasterize(path: Path, number: int) -> Image.Image:
+    from pdf2image import convert_from_path
+    from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+
+    dpi = RASTER_DPI
+    width_pt, height_pt = poppler.page_size(path, number)
+    pixels = (width_pt / 72 * dpi) * (height_pt / 72 * dpi)
+    if pixels > MAX_PIXELS:
+        dpi = max(20, int(dpi * (MAX_PIXELS / pixels) ** 0.5))
+        if (width_pt / 72 * dpi) * (height_pt / 72 * dpi) > MAX_PIXELS:
+            raise TooLarge(f"page {number} is too large to render ({width_pt:.0f} x {height_pt:.0f} pt)")
+    try:
+        images = convert_from_path(path, dpi=dpi, first_page=number, last_page=number,
+                                   timeout=poppler.TIMEOUT)
+    except (PDFPageCountError, PDFSyntaxError) as exc:
+        raise InputError(f"page {number} cannot be rendered ({exc})") from None
+    if not images:
+        raise InputError(f"page {number} cannot be rendered")
+    return images[0]
+
+
+_REPLACEMENT = re.compile("[\ufffd\ue000-\uf8ff]")
+_PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefc]")
+_ARABIC_WORD = re.compile("[\u0600-\u06ff\u200c]{2,}")
+
+
+def text_layer_verdict(raw: str) -> str | None:
+    """The page's text layer made usable, or None when the page must be OCRed instead.
+
+    PDF text layers of Persian documents are often broken: no Unicode map (glyph ids or
+    private-use characters come out), presentation-form glyphs, or lines stored in visual
+    (reversed) order. Such text looks fine to a program and is unsearchable for a person.
+    """
+    text = clean(raw)
+    letters = sum(ch.isalnum() for ch in text)
+    if letters < 3:
+        return None
+    if "(cid:" in text or len(_REPLACEMENT.findall(text)) > 0.05 * letters:
+        return None
+    if _PRESENTATION.search(text):
+        # NFKC maps presentation forms (including lam-alef ligatures) to ordinary letters.
+        text = unicodedata.normalize("NFKC", text)
+    words = _ARABIC_WORD.findall(text)
+    if len(words) >= 5:
+        known = _lexicon_share(words)
+        reversed_known = _lexicon_share([w[::-1] for w in words])
+        if reversed_known > known + 0.2:
+            text = "\n".join(_reverse_arabic_runs(line) for line in text.splitlines())
+        elif known < 0.3 and reversed_known < 0.3:
+            return None  # Arabic letters, but not Persian words: a broken font map
+    return text
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    from hazm.utils import words_list
+
+    return frozenset(w[0] for w in words_list())
+
+
+def _lexicon_share(words: list[str]) -> float:
+    lexicon = _lexicon()
+    words = [w.replace("\u200c", "") for w in words]
+    return sum(w in lexicon for w in words) / len(words)
+
+
+def _reverse_arabic_runs(line: str) -> str:
+    """Undo visual order: reverse the line, then put Latin/digit runs back the right way round."""
+    flipped = line[::-1]
+    return re.sub(r"[A-Za-z0-9][A-Za-z0-9.,:/\-]*[A-Za-z0-9]|[A-Za-z0-9]", lambda m: m.group(0)[::-1], flipped)
+
+
+# -- images -----------------------------------------------------------------------------
+
+def _open_image(path: Path) -> Image.Image:
+    _register_heif()
+    try:
+        return Image.open(path)
+    except Image.DecompressionBombError:
+        raise TooLarge("the image has more pixels than Sanad will decode (a decompression bomb?)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"a damaged or unsupported image ({exc})") from None
+
+
+def _load_frame(im: Image.Image) -> Image.Image:
+    if im.width * im.height > MAX_PIXELS:
+        raise TooLarge(f"the image is {im.width} x {im.height} pixels; the limit is {MAX_PIXELS:,} pixels")
+    try:
+        im.load()
+        return im.copy()
+    except Image.DecompressionBombError:
+        raise TooLarge("the image has more pixels than Sanad will decode") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(f"the image data is damaged ({exc})") from None
+
+
+@lru_cache(maxsize=1)
+def _register_heif() -> None:
+    try:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    except ImportError:  # HEIC support is optional
+        pass
+
+
+def _ocr(number: int, image: Image.Image) -> PageResult:
+    from ingest.ocr import ocr_image
+
+    result = ocr_image(image)
+    return PageResult(number, result.text, "ocr", result.lang or detect_lang(result.text),
+                      result.confidence, result.width, result.height, result.words)

@@ -1,0 +1,32 @@
+"""Small text fixes applied to every extracted page, whatever produced it."""
+
+from __future__ import annotations
+
+import re
+
+# Bidi controls are invisible, break search terms apart and are added by OCR engines and
+# PDF producers at will; ZWNJ (U+200C) is part of Persian spelling and is kept.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN = re.compile("[A-Za-z]")
+
+
+def clean(text: str) -> str:
+    text = _BIDI.sub("", text)
+    text = _CONTROL.sub("", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def detect_lang(text: str) -> str:
+    """'fa', 'en', 'mixed' or '' (no letters), by the share of Arabic-script and Latin letters."""
+    arabic = len(_ARABIC.findall(text))
+    latin = len(_LATIN.findall(text))
+    total = arabic + latin
+    if total == 0:
+        return ""
+    if arabic / total >= 0.7:
+        return "fa"
+    if latin / total >= 0.7:
+        return "en"
+    return "mixed"

@@ -1,0 +1,1 @@
+"""Search: Persian/English analysis, the page index and the query language."""

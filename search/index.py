@@ -1,0 +1,273 @@
+"""The page index: one Whoosh entry per page, derived from the catalog.
+
+Whoosh stays behind this module: nothing else in Sanad imports it, so the engine can be
+replaced without touching ingest or the UI.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from archive.catalog import Catalog
+from archive.errors import IntegrityError
+from archive.models import Hit
+from search.schema import SCHEMA_VERSION, build_schema, weighting
+
+LOCK_WAIT = 600  # seconds a writer waits for another writer before giving up
+SNIPPET_CHARS = 240
+VERSION_FILE = "SANAD_SCHEMA_VERSION"
+
+
+@dataclass
+class SearchResults:
+    query: str
+    hits: list[Hit]  # best first, at most `limit`
+    total: int  # pages that match
+    documents: int  # documents that match, among the hits fetched
+
+    def by_document(self) -> list[list[Hit]]:
+        """Hits grouped per document, documents in order of their best page."""
+        groups: dict[str, list[Hit]] = {}
+        for hit in self.hits:
+            groups.setdefault(hit.document_id, []).append(hit)
+        return list(groups.values())
+
+
+@dataclass
+class IndexReport:
+    missing: list[tuple[str, int]] = field(default_factory=list)  # in the catalog, not the index
+    extra: list[tuple[str, int]] = field(default_factory=list)  # in the index, not the catalog
+    different: list[tuple[str, int]] = field(default_factory=list)  # text differs
+    stale: bool = False  # built with another analysis version
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.different or self.stale)
+
+
+class SearchIndex:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.schema = build_schema()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def current(self) -> bool:
+        marker = self.path / VERSION_FILE
+        return (whoosh_index.exists_in(self.path) and marker.exists()
+                and marker.read_text().strip() == str(SCHEMA_VERSION))
+
+    def _open(self):
+        if not self.current:
+            raise IntegrityError("the search index is missing or out of date; run `sanad reindex`")
+        return whoosh_index.open_dir(self.path)
+
+    def _create(self) -> None:
+        # Built beside the old one and swapped in, so searches keep working meanwhile.
+        fresh = self.path.with_name(self.path.name + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        whoosh_index.create_in(fresh, self.schema)
+        (fresh / VERSION_FILE).write_text(str(SCHEMA_VERSION))
+        old = self.path.with_name(self.path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.path.exists():
+            self.path.rename(old)
+        fresh.rename(self.path)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def ensure_current(self, catalog: Catalog) -> bool:
+        """Start a new, empty index if there is none or it was built by another analysis
+        version; every document is then marked for indexing. True when that happened."""
+        if self.current:
+            return False
+        self._create()
+        catalog.mark_all_unindexed()
+        return True
+
+    def rebuild(self, catalog: Catalog, progress=None) -> int:
+        """Throw the index away and rebuild it from the catalog. Returns pages indexed."""
+        self._create()
+        catalog.mark_all_unindexed()
+        ids = catalog.unindexed()
+        pages = 0
+        for start in range(0, len(ids), 200):
+            batch = ids[start:start + 200]
+            pages += self.update_documents(catalog, batch)
+            catalog.mark_indexed(batch)
+            if progress:
+                progress(len(batch))
+        return pages
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _writer(self):
+        ix = self._open()
+        deadline = time.monotonic() + LOCK_WAIT
+        delay = 0.05
+        while True:
+            try:
+                return ix.writer(limitmb=128)
+            except LockError:
+                # Another process is writing; users never see this, they wait a moment.
+                if time.monotonic() > deadline:
+                    raise IntegrityError(f"the search index stayed locked for {LOCK_WAIT} s;"
+                                         " is another `sanad` process stuck?") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def update_documents(self, catalog: Catalog, doc_ids: Iterable[str]) -> int:
+        """Replace the entries of these documents with what the catalog holds now."""
+        self.ensure_current(catalog)
+        writer = self._writer()
+        added = 0
+        try:
+            for doc_id in doc_ids:
+                writer.delete_by_term("document_id", doc_id)
+                doc = catalog.get_document(doc_id)
+                if doc is None or doc.status != "done":
+                    continue
+                added_at = _parse_time(doc.added_at)
+                for page in catalog.pages(doc_id):
+                    if page.status != "done":
+                        continue
+                    writer.add_document(
+                        key=f"{doc_id}:{page.number}", document_id=doc_id, page=page.number,
+                        filename=doc.filename, title=doc.title, text=page.text, exact=page.text,
+                        lang=page.lang, source=doc.source, tags=",".join(doc.tags),
+                        dates=" ".join(catalog.page_dates(doc_id, page.number)), added=added_at,
+                    )
+                    added += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return added
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def search(self, text: str, *, limit: int = 20, sort: str = "relevance") -> SearchResults:
+        from search.query import parse_query
+
+        query = parse_query(text, self.schema)
+        ix = self._open()
+        with ix.searcher(weighting=weighting()) as searcher:
+            kwargs = {"limit": limit, "terms": True}
+            if sort == "date":
+                kwargs |= {"sortedby": "added", "reverse": True}
+            results = searcher.search(query, **kwargs)
+            hits = [self._hit(r, query) for r in results]
+            total = len(results)
+        return SearchResults(text, hits, total, len({h.document_id for h in hits}))
+
+    def _hit(self, result, query) -> Hit:
+        stored = result.fields()
+        terms = sorted({t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
+                        for field_name, t in (result.matched_terms() or [])
+                        if field_name in ("text", "exact", "title")})
+        snippet, spans = make_snippet(stored.get("text", ""), terms, self.schema)
+        return Hit(
+            document_id=stored["document_id"], filename=stored.get("filename", ""),
+            title=stored.get("title", ""), page=stored["page"], score=round(result.score, 4),
+            snippet=snippet, spans=spans, lang=stored.get("lang", ""), source=stored.get("source", ""),
+            tags=[t for t in stored.get("tags", "").split(",") if t], terms=terms,
+        )
+
+    def entries(self) -> dict[tuple[str, int], str]:
+        """Every page in the index with its text, for checking against the catalog."""
+        ix = self._open()
+        with ix.reader() as reader:
+            return {(f["document_id"], f["page"]): f.get("text", "")
+                    for _, f in reader.iter_docs()}
+
+    def check(self, catalog: Catalog) -> IndexReport:
+        if not self.current:
+            return IndexReport(stale=True)
+        indexed = self.entries()
+        expected = catalog.searchable_pages()
+        report = IndexReport(missing=sorted(expected - indexed.keys()), extra=sorted(indexed.keys() - expected))
+        for key in sorted(expected & indexed.keys()):
+            page = catalog.page(*key)
+            if page is not None and page.text != indexed[key]:
+                report.different.append(key)
+        return report
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        return datetime(1970, 1, 1)
+
+
+def matching_spans(text: str, terms: Iterable[str], schema) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` whose analysed tokens are among ``terms``."""
+    wanted = set(terms)
+    if not wanted or not text:
+        return []
+    spans = set()
+    for field_name in ("text", "exact"):
+        analyzer = schema[field_name].analyzer
+        for token in analyzer(text, chars=True, mode="index"):
+            if token.text in wanted:
+                spans.add((token.startchar, token.endchar))
+    return sorted(spans)
+
+
+def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """The stretch of ``text`` with the most matches, and the matches' ranges within it."""
+    spans = matching_spans(text, terms, schema)
+    if not spans:
+        snippet = _collapse(text[:width])
+        return snippet, []
+    best_start, best_count = spans[0][0], 0
+    for i, (start, _) in enumerate(spans):
+        count = sum(1 for s, e in spans[i:] if e <= start + width)
+        if count > best_count:
+            best_start, best_count = start, count
+    begin = max(0, best_start - width // 4)
+    # Start at a word boundary so the snippet does not open with half a word.
+    while begin > 0 and not text[begin - 1].isspace() and best_start - begin < width // 2:
+        begin -= 1
+    end = min(len(text), begin + width)
+    while end < len(text) and not text[end].isspace() and end - begin < width + 30:
+        end += 1
+    raw = text[begin:end]
+    inner = [(s - begin, e - begin) for s, e in spans if s >= begin and e <= end]
+    return _collapse_with_spans(raw, inner, prefix="… " if begin > 0 else "", suffix=" …" if end < len(text) else "")
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _collapse(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _collapse_with_spans(raw: str, spans: list[tuple[int, int]], prefix: str, suffix: str):
+    """Fold runs of white space to one space while keeping the spans pointing at the same words."""
+    out, mapping = [], []
+    previous_space = True
+    for ch in raw:
+        if ch.isspace():
+            if not previous_space:
+                out.append(" ")
+            previous_space = True
+        else:
+            out.append(ch)
+            previous_space = False
+        mapping.append(len(out))
+    text = "".join(out).rstrip()
+    shift = len(prefix)
+    moved = [(shift + (mapping[s - 1] if s else 0), shift + mapping[e - 1]) for s, e in spans]
+    return prefix + text + suffix, moved

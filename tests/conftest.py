@@ -1,0 +1,100 @@
+"""Shared fixtures: a fresh archive, a way to run the real `sanad` command, the shared corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def archive_dir(tmp_path: Path) -> Path:
+    return tmp_path / "archive"
+
+
+@pytest.fixture
+def archive(archive_dir):
+    from archive.archive import Archive
+
+    a = Archive(archive_dir)
+    yield a
+    a.close()
+
+
+def corpus(*parts: str) -> Path:
+    """A path in the shared corpus; the test is skipped when the corpus is not beside the repo."""
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared corpus not available: {path}")
+    return path
+
+
+class Sanad:
+    """Runs the real command line in a subprocess, as a user would."""
+
+    def __init__(self, archive_dir: Path):
+        self.archive_dir = archive_dir
+
+    def popen(self, *args: str, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen(self._cmd(args), cwd=REPO, env=self._env(), **kwargs)
+
+    def __call__(self, *args: str, check: int | None = 0, timeout: float = 600) -> subprocess.CompletedProcess:
+        proc = subprocess.run(self._cmd(args), cwd=REPO, env=self._env(), capture_output=True,
+                              text=True, timeout=timeout)
+        if check is not None:
+            assert proc.returncode == check, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    def json(self, *args: str, check: int | None = 0) -> list[dict]:
+        proc = self(*args, "--json", check=check)
+        return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+    def _cmd(self, args) -> list[str]:
+        return [sys.executable, "-m", "ui.cli", "--archive", str(self.archive_dir), *args]
+
+    @staticmethod
+    def _env() -> dict:
+        return os.environ | {"PYTHONPATH": str(REPO)}
+
+
+@pytest.fixture
+def sanad(archive_dir) -> Sanad:
+    return Sanad(archive_dir)
+
+
+def make_text_pdf(path: Path, pages: list[str]) -> Path:
+    """Write a small PDF with a real text layer (Helvetica, ASCII), one string per page."""
+    objects: list[bytes] = []
+    page_ids = [3 + 2 * i for i in range(len(pages))]
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    kids = " ".join(f"{i} 0 R" for i in page_ids)
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    font_id = 3 + 2 * len(pages)
+    for i, text in enumerate(pages):
+        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        lines = safe.split("\n")
+        stream = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page_ids[i] + 1} 0 R"
+                       f" /Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode())
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream".encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path

@@ -1,0 +1,1 @@
+"""What people use: the `sanad` command line and the Streamlit workbench."""

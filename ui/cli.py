@@ -1,0 +1,306 @@
+"""The `sanad` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from archive.archive import Archive, default_root
+from archive.errors import SanadError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except SanadError as exc:
+        print(f"sanad: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sanad: interrupted; run the same command again to continue where it stopped", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `sanad list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sanad", description="A Persian/English document archive with OCR and search.")
+    parser.add_argument("--archive", type=Path, default=None, metavar="DIR",
+                        help=f"archive folder (default: $SANAD_ARCHIVE, else ./{default_root().name})")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add files and folders to the archive")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--source", help="where the files came from (provenance note)")
+    p.add_argument("--tag", action="append", default=[], help="a tag for every file (repeatable)")
+    p.add_argument("--jobs", type=int, default=None, help="pages processed at once (default: one per core)")
+    p.add_argument("--json", action="store_true", help="one JSON object per input file")
+    p.set_defaults(run=cmd_ingest)
+
+    p = sub.add_parser("search", help="search the archive")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.add_argument("--json", action="store_true", help="one JSON object per hit")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("show", help="show a document's metadata and text")
+    p.add_argument("document_id")
+    p.add_argument("--page", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("list", help="list the documents in the archive")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("ocr", help="extract a file's text with the archive's settings, without storing it")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="one JSON object per page")
+    p.set_defaults(run=cmd_ocr)
+
+    p = sub.add_parser("verify", help="re-hash every original and check the index against the catalog")
+    p.set_defaults(run=cmd_verify)
+
+    p = sub.add_parser("reindex", help="rebuild the search index from the catalog")
+    p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser("ui", help="start the web workbench")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: only this computer can connect)")
+    p.set_defaults(run=cmd_ui)
+    return parser
+
+
+def _archive(args) -> Archive:
+    return Archive(args.archive)
+
+
+def _emit(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+def cmd_ingest(args) -> int:
+    from ingest.pipeline import Ingestor
+    from ui.progress import Progress
+
+    archive = _archive(args)
+    counts: Counter = Counter()
+    progress = Progress(enabled=not args.json and sys.stderr.isatty())
+
+    def on_file(result) -> None:
+        counts[result.status] += 1
+        progress.file_done()
+        if args.json:
+            _emit(result.to_json())
+        else:
+            line = f"{result.status:9} {result.pages:4} p  {result.path}"
+            if result.error:
+                line += f"\n          {result.error}"
+            progress.write(line)
+
+    ingestor = Ingestor(archive, jobs=args.jobs)
+    try:
+        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=on_file, on_page=progress.page)
+    finally:
+        progress.close()
+    if not args.json:
+        total = sum(counts.values())
+        print(f"{total} files: {counts['ingested']} ingested, {counts['duplicate']} duplicates,"
+              f" {counts['failed']} failed", file=sys.stderr)
+    return EXIT_FAILED if counts["failed"] else EXIT_OK
+
+
+# -- search ----------------------------------------------------------------------------------
+
+def cmd_search(args) -> int:
+    from search.index import SearchIndex
+
+    archive = _archive(args)
+    index = SearchIndex(archive.index_dir)
+    if index.ensure_current(archive.catalog):
+        print("sanad: building the search index from the catalog first …", file=sys.stderr)
+        index.rebuild(archive.catalog)
+    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort)
+    if args.json:
+        for hit in results.hits:
+            _emit({"document_id": hit.document_id, "filename": hit.filename, "title": hit.title,
+                   "page": hit.page, "score": hit.score, "snippet": hit.snippet})
+        return EXIT_OK
+    if not results.hits:
+        print("No pages match.")
+        return EXIT_OK
+    print(f"{results.total} pages match; best {len(results.hits)} in {results.documents} documents:\n")
+    for group in results.by_document():
+        first = group[0]
+        print(f"{first.document_id[:12]}  {first.title or first.filename}")
+        for hit in group:
+            print(f"    page {hit.page:<4} {hit.score:7.2f}  {_mark(hit.snippet, hit.spans)}")
+        print()
+    return EXIT_OK
+
+
+def _mark(snippet: str, spans: list[tuple[int, int]]) -> str:
+    """Bold the matches on a terminal; bracket them otherwise."""
+    on, off = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("[", "]")
+    out, last = [], 0
+    for start, end in spans:
+        out += [snippet[last:start], on, snippet[start:end], off]
+        last = end
+    out.append(snippet[last:])
+    return "".join(out)
+
+
+# -- show / list -------------------------------------------------------------------------------
+
+def _find(archive: Archive, doc_id: str):
+    matches = archive.catalog.find_documents(doc_id) if len(doc_id) >= 4 else []
+    if not matches:
+        raise SanadError(f"no document with id {doc_id!r}; `sanad list` shows them")
+    if len(matches) > 1:
+        raise SanadError(f"{doc_id!r} matches {len(matches)} documents; type more of the id")
+    return matches[0]
+
+
+def _doc_json(doc) -> dict:
+    return {"document_id": doc.id, "filename": doc.filename, "filenames": doc.filenames,
+            "title": doc.title, "media_type": doc.media_type, "size": doc.size, "pages": doc.page_count,
+            "source": doc.source, "tags": doc.tags, "languages": doc.languages, "status": doc.status,
+            "error": doc.error, "added_at": doc.added_at}
+
+
+def cmd_show(args) -> int:
+    archive = _archive(args)
+    doc = _find(archive, args.document_id)
+    pages = archive.catalog.pages(doc.id)
+    if args.page is not None:
+        pages = [p for p in pages if p.number == args.page]
+        if not pages:
+            raise SanadError(f"the document has {doc.page_count} pages; there is no page {args.page}")
+    if args.json:
+        _emit(_doc_json(doc) | {"sha256": doc.id, "original": str(archive.original_path(doc.id)),
+                                "receipts": [r.__dict__ for r in archive.catalog.receipts(doc.id)],
+                                "page_texts": [{"page": p.number, "text": p.text, "method": p.method,
+                                                "lang": p.lang, "confidence": p.confidence,
+                                                "status": p.status, "error": p.error} for p in pages]})
+        return EXIT_OK
+    print(f"Document  {doc.id}")
+    print(f"File      {', '.join(doc.filenames) or doc.filename}  ({doc.media_type}, {doc.size:,} bytes)")
+    for label, value in (("Title", doc.title), ("Source", doc.source), ("Tags", ", ".join(doc.tags)),
+                         ("Languages", ", ".join(doc.languages))):
+        if value:
+            print(f"{label:10}{value}")
+    print(f"Status    {doc.status}{': ' + doc.error if doc.error else ''}")
+    print(f"Original  {archive.original_path(doc.id)}")
+    for page in pages:
+        how = page.method + (f", confidence {page.confidence:.0f}" if page.confidence is not None else "")
+        print(f"\n--- page {page.number} ({how or page.status}) ---")
+        print(page.text if page.status == "done" else f"[{page.status}] {page.error or ''}")
+    return EXIT_OK
+
+
+def cmd_list(args) -> int:
+    archive = _archive(args)
+    docs = archive.catalog.list_documents()
+    for doc in docs:
+        if args.json:
+            _emit(_doc_json(doc))
+        else:
+            print(f"{doc.id[:12]}  {doc.status:10} {doc.page_count:4} p  {doc.title or doc.filename}")
+    if not args.json:
+        print(f"{len(docs)} documents", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- ocr ---------------------------------------------------------------------------------------
+
+def cmd_ocr(args) -> int:
+    from ingest import detect, extract
+
+    media_type = detect.sniff(args.file)
+    count = extract.count_pages(args.file, media_type)
+    failed = False
+    for number in range(1, count + 1):
+        try:
+            page = extract.extract_page(args.file, media_type, number)
+        except SanadError as exc:
+            failed = True
+            if args.json:
+                _emit({"page": number, "error": str(exc)})
+            else:
+                print(f"--- page {number}: failed: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            _emit({"page": number, "text": page.text, "method": page.method, "lang": page.lang,
+                   "confidence": page.confidence})
+        else:
+            if count > 1:
+                print(f"--- page {number} ({page.method}, {page.lang or '?'}) ---")
+            print(page.text)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# -- verify / reindex ----------------------------------------------------------------------------
+
+def cmd_verify(args) -> int:
+    from ui.verify import verify
+
+    archive = _archive(args)
+    problems = verify(archive, report=lambda line: print(line, flush=True))
+    if problems:
+        print(f"verify: {problems} problem(s) found", file=sys.stderr)
+        return EXIT_FAILED
+    print("verify: everything matches")
+    return EXIT_OK
+
+
+def cmd_reindex(args) -> int:
+    from search.index import SearchIndex
+
+    archive = _archive(args)
+    pages = SearchIndex(archive.index_dir).rebuild(archive.catalog)
+    archive.catalog.audit(_actor(), "reindex", None, {"pages": pages})
+    print(f"reindexed {pages} pages of {len(archive.catalog.list_documents('done'))} documents")
+    return EXIT_OK
+
+
+def _actor() -> str:
+    from ingest.pipeline import _user
+
+    return _user()
+
+
+# -- ui ------------------------------------------------------------------------------------------
+
+def cmd_ui(args) -> int:
+    archive = _archive(args)
+    app = Path(__file__).with_name("app.py")
+    env = os.environ | {"SANAD_ARCHIVE": str(archive.root.resolve())}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
+           "--server.port", str(args.port), "--server.address", args.address,
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"Sanad is at http://{args.address}:{args.port}  (archive: {archive.root.resolve()}; Ctrl-C stops it)",
+          file=sys.stderr)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
