@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ class OriginalStore:
         tmp_path = None
         try:
             with open(source, "rb") as src:
-                fd, name = tempfile.mkstemp(dir=self.tmp, prefix="incoming-")
+                fd, name = tempfile.mkstemp(dir=self.tmp, prefix=f"{os.getpid()}-incoming-")
                 tmp_path = Path(name)
                 with os.fdopen(fd, "wb") as out:
                     fd = -1
@@ -92,13 +93,39 @@ class OriginalStore:
     def all_hashes(self) -> set[str]:
         return {p.name for p in self.originals.glob("??/*") if p.is_file()}
 
+    def scratch(self, name: str) -> Path:
+        """A private folder for this process's temporary files (unpacked ZIPs, ...)."""
+        folder = self.tmp / f"{os.getpid()}-{name}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def clean_tmp(self) -> int:
-        """Remove temporary files left by an interrupted add; they never became originals."""
+        """Remove temporary files left by interrupted processes; they never became originals.
+
+        Entries are named after the process that made them, so a second `sanad` running at
+        the same time keeps its own files.
+        """
         removed = 0
         for p in self.tmp.iterdir():
-            _discard(p)
+            pid = p.name.split("-", 1)[0]
+            if pid.isdigit() and _alive(int(pid)):
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                _discard(p)
             removed += 1
         return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _discard(path: Path | None) -> None:

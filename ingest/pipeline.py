@@ -18,11 +18,12 @@ from archive.archive import Archive
 from archive.catalog import now
 from archive.errors import InputError, SanadError
 from archive.models import Document, Page, Receipt
-from ingest import detect, extract
+from ingest import detect, extract, unzip
 from ingest.executor import Executor, InlineExecutor, ProcessExecutor
 from search.index import SearchIndex
 
 INDEX_EVERY_SECONDS = 2.0  # how stale the index may be while a batch runs
+MAX_ZIP_DEPTH = 3
 
 
 @dataclass
@@ -101,7 +102,8 @@ class Ingestor:
 
         self.archive.store.clean_tmp()
         self.catch_up_index()
-        tasks = self._tasks(paths, source, tags, emit, on_page)
+        entries = ((path, display_name(path), problem) for path, problem in expand(paths))
+        tasks = self._tasks(entries, source, tags, emit, on_page)
         for task, outcome in self.executor.run(run_page, tasks):
             self._record_page(task, outcome)
             if on_page:
@@ -119,9 +121,9 @@ class Ingestor:
 
     # -- staging -------------------------------------------------------------------------
 
-    def _tasks(self, paths, source, tags, emit, on_page) -> Iterator[PageTask]:
-        for path, problem in expand(paths):
-            name = display_name(path)
+    def _tasks(self, entries, source, tags, emit, on_page, depth: int = 0) -> Iterator[PageTask]:
+        """Stage each (path, display name, problem) entry and yield its page work items."""
+        for path, name, problem in entries:
             if problem:
                 emit(FileResult(name, "failed", error=problem))
                 continue
@@ -129,6 +131,11 @@ class Ingestor:
                 result, doc = self._stage(path, name, source, tags)
             except SanadError as exc:
                 emit(FileResult(name, "failed", error=str(exc)))
+                continue
+            if doc is not None and doc.media_type == detect.ZIP and result.status != "failed":
+                emit(result)
+                yield from self._tasks(self._zip_members(doc, name, emit, depth), source, tags, emit,
+                                       on_page, depth + 1)
                 continue
             if result.status != "pending":
                 emit(result)
@@ -143,6 +150,24 @@ class Ingestor:
             original = str(self.archive.original_path(doc.id))
             for number in pending:
                 yield PageTask(doc.id, original, doc.media_type, number)
+
+    def _zip_members(self, doc, name, emit, depth) -> Iterator[tuple[Path, str, str | None]]:
+        """Each file in a ZIP becomes a document of its own; the ZIP itself stays as an original.
+        Members are unpacked again even when the ZIP is known, so an interrupted run completes."""
+        if depth >= MAX_ZIP_DEPTH:
+            emit(FileResult(name, "failed", doc.id, 0, f"ZIPs nested more than {MAX_ZIP_DEPTH} deep are not unpacked"))
+            return
+        folder = self.archive.store.scratch(f"unzip-{doc.id[:16]}-{depth}")
+        try:
+            for member in unzip.unpack(self.archive.original_path(doc.id), folder):
+                # Staging copies the member into the store; the unpacked copy can go at once.
+                yield member.path, f"{name}/{member.name}", member.error
+                if member.path is not None:
+                    member.path.unlink(missing_ok=True)
+        except SanadError as exc:
+            emit(FileResult(name, "failed", doc.id, 0, f"cannot be unpacked: {exc}"))
+        finally:
+            unzip.remove(folder)
 
     def _stage(self, path: Path, name: str, source: str | None, tags: list[str]) -> tuple[FileResult, Document | None]:
         """Store the original and plan its pages. Returns a final result, or status 'pending'."""
@@ -165,6 +190,10 @@ class Ingestor:
             if doc.media_type == detect.UNKNOWN or doc.status == "failed":
                 doc.media_type = detect.sniff(stored.path)
                 self.catalog.set_media_type(doc.id, doc.media_type)
+            if doc.media_type == detect.ZIP:
+                # A container: its files become documents of their own, it has no pages itself.
+                self.catalog.set_status(doc.id, "done")
+                return FileResult(name, "ingested", doc.id, 0), doc
             if not self.catalog.pages(doc.id):
                 self.catalog.plan_pages(doc.id, extract.count_pages(stored.path, doc.media_type))
         except SanadError as exc:

@@ -40,6 +40,8 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 def test_clean_tmp_removes_leftovers(tmp_path):
     store = OriginalStore(tmp_path / "a")
-    (store.tmp / "incoming-x").write_bytes(b"half a file")
-    assert store.clean_tmp() == 1
-    assert list(store.tmp.iterdir()) == []
+    (store.tmp / "999999999-incoming-x").write_bytes(b"half a file from a dead process")
+    (store.tmp / "999999999-unzip").mkdir()
+    mine = store.scratch("unzip")  # this process is alive: its files stay
+    assert store.clean_tmp() == 2
+    assert list(store.tmp.iterdir()) == [mine]
