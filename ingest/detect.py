@@ -11,6 +11,7 @@ PDF = "application/pdf"
 TEXT = "text/plain"
 HTML = "text/html"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
 ZIP = "application/zip"
 UNKNOWN = "application/octet-stream"
 
@@ -61,6 +62,8 @@ def _zip_kind(path: Path) -> str:
         raise InputError("a damaged ZIP file (its directory cannot be read)") from None
     if "word/document.xml" in names:
         return DOCX
+    if "content.xml" in names and "META-INF/manifest.xml" in names:
+        return ODT
     return ZIP
 
 

@@ -23,7 +23,7 @@ RASTER_DPI = 300
 MAX_PIXELS = 60_000_000  # about A0 at 300 dpi; larger pages are rendered at a lower resolution
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2  # Pillow raises DecompressionBombError above this
 
-TEXT_TYPES = {detect.TEXT, detect.HTML, detect.DOCX}
+TEXT_TYPES = {detect.TEXT, detect.HTML, detect.DOCX, detect.ODT}
 IMAGE_PREFIX = "image/"
 
 
@@ -68,6 +68,8 @@ def extract_page(path: Path, media_type: str, number: int) -> PageResult:
 def _text_pages(path: Path, media_type: str) -> list[str]:
     if media_type == detect.DOCX:
         return office.docx_pages(path)
+    if media_type == detect.ODT:
+        return office.odt_pages(path)
     text = detect.read_text(path)
     if media_type == detect.HTML:
         text = office.html_text(text)

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 
 from archive.errors import InputError, TooLarge
 
+_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_DOCX_XML = 200 << 20  # uncompressed word/document.xml; more is a zip bomb, not a letter
 
@@ -74,3 +75,18 @@ def docx_pages(path: Path) -> list[str]:
         lines.append("".join(parts))
     pages.append("\n".join(lines))
     return [p.strip("\n") for p in pages] or [""]
+
+
+def odt_pages(path: Path) -> list[str]:
+    """Paragraph and heading text of an OpenDocument text file (one page: ODF has no fixed pages)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            member = z.getinfo("content.xml")
+            if member.file_size > MAX_DOCX_XML:
+                raise TooLarge("the document text is larger than 200 MB when unpacked")
+            root = ElementTree.fromstring(z.read(member))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+        raise InputError(f"a damaged OpenDocument file ({exc})") from None
+    lines = ["".join(node.itertext()) for node in root.iter()
+             if node.tag in (f"{_TEXT_NS}p", f"{_TEXT_NS}h")]
+    return ["\n".join(lines).strip("\n")]

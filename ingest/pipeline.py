@@ -129,8 +129,8 @@ class Ingestor:
                 continue
             try:
                 result, doc = self._stage(path, name, source, tags)
-            except SanadError as exc:
-                emit(FileResult(name, "failed", error=str(exc)))
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops a batch
+                emit(FileResult(name, "failed", error=describe(exc)))
                 continue
             if doc is not None and doc.media_type == detect.ZIP and result.status != "failed":
                 emit(result)
@@ -196,10 +196,10 @@ class Ingestor:
                 return FileResult(name, "ingested", doc.id, 0), doc
             if not self.catalog.pages(doc.id):
                 self.catalog.plan_pages(doc.id, extract.count_pages(stored.path, doc.media_type))
-        except SanadError as exc:
-            self.catalog.set_status(doc.id, "failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops a batch
+            self.catalog.set_status(doc.id, "failed", describe(exc))
             self._to_index.append(doc.id)
-            return FileResult(name, "failed", doc.id, 0, str(exc)), doc
+            return FileResult(name, "failed", doc.id, 0, describe(exc)), doc
         return FileResult(name, "pending", doc.id), doc
 
     # -- results ---------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class Ingestor:
         page = Page(document_id=task.document_id, number=task.number)
         if isinstance(outcome, BaseException):
             page.status = "failed"
-            page.error = str(outcome) if isinstance(outcome, SanadError) else f"{type(outcome).__name__}: {outcome}"
+            page.error = describe(outcome)
         else:
             page.status = "done"
             for key in ("text", "method", "lang", "confidence", "width", "height", "words"):
@@ -241,6 +241,14 @@ class Ingestor:
             self.catalog.mark_indexed(ids)
             self._to_index = []
         self._indexed_at = time.monotonic()
+
+
+def describe(exc: BaseException) -> str:
+    """The message a user sees for a failure: ours are written for people; anything else is a
+    library tripping over a malformed file, named as such."""
+    if isinstance(exc, SanadError):
+        return str(exc)
+    return f"the file is malformed and could not be read ({type(exc).__name__}: {exc})"
 
 
 def _user() -> str:

@@ -1,0 +1,292 @@
+"""OCR benchmark: Sanad's ocr_image against plain `tesseract IMAGE - -l fas+eng` on synthetic letters.
+
+    python -m bench.ocr [--quick] [--fonts nazli,titr,naskh,notosans] [--workers 2]
+
+Both engines read the same files with OMP_THREAD_LIMIT=1 and 2 at a time, so pages/minute are
+comparable within one run (the machine is shared: compare ratios, not absolute speeds).
+
+Scoring (see `normalize`): NFC; bidi marks removed; ZWNJ folded to a space; whitespace collapsed;
+Arabic ي/ك folded to Persian ی/ک; Persian and Arabic-Indic digits folded to ASCII.
+CER = Levenshtein(ground truth, OCR) / len(ground truth) on the whole normalised page; WER the same
+on word lists. A ground-truth line is lost when no OCR line is within 40% normalised edit distance.
+Numbers: strict needs the thousands separator (any of ٬ , ، ') where it was printed; lenient
+ignores thousands separators. A number or date counts only as a whole token, never as a substring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.letters import DEGRADATIONS, Letter, degrade, make_letter, render
+
+try:
+    from rapidfuzz.distance import Levenshtein as _rf
+except ImportError:  # the pure-Python fallback below gives the same figures, slower
+    _rf = None
+
+SAMPLE = Path("/work/shared/corpus/ocr/farsiocr-sample/data")
+FONTS = ["nazli", "titr", "naskh", "notosans"]
+QUICK_KINDS = ["clean", "blur", "rotate2", "noise", "scan", "shading", "dpi150", "rot180"]
+
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_FOLD = str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "\u200c": " ",
+                       **{c: str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")},
+                       **{c: str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}})
+_THOUSANDS = "٬,،'’"
+_NUMBER = re.compile(rf"\d+(?:[{_THOUSANDS}/\-:.]\d+)*")
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).translate(_BIDI).translate(_FOLD)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def levenshtein(a, b) -> int:
+    if _rf is not None:
+        return _rf.distance(a, b)
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def cer(truth: str, ocr: str) -> float:
+    t = normalize(truth)
+    return levenshtein(t, normalize(ocr)) / max(1, len(t))
+
+
+def wer(truth: str, ocr: str) -> float:
+    t = normalize(truth).split()
+    return levenshtein(t, normalize(ocr).split()) / max(1, len(t))
+
+
+def lost_lines(truth: str, ocr: str, limit: float = 0.4) -> list[str]:
+    candidates = [normalize(line) for line in ocr.splitlines() if line.strip()]
+    lost = []
+    for line in truth.splitlines():
+        t = normalize(line)
+        if t and not any(levenshtein(t, c) / max(len(t), len(c)) <= limit for c in candidates):
+            lost.append(line)
+    return lost
+
+
+def number_tokens(text: str, strict: bool) -> set[str]:
+    tokens = _NUMBER.findall(normalize(text))
+    sep = re.compile(f"[{_THOUSANDS}]")
+    return {sep.sub("," if strict else "", t) for t in tokens}
+
+
+def recall(wanted: list[str], ocr: str, strict: bool = True) -> tuple[int, int]:
+    found = number_tokens(ocr, strict)
+    hits = sum(1 for w in wanted if (number_tokens(w, strict) or {None}) <= found)
+    return hits, len(wanted)
+
+
+# --- engines -------------------------------------------------------------------------------------
+
+def _env(threads_limit: bool = True) -> dict:
+    env = dict(os.environ)
+    if threads_limit:
+        env["OMP_THREAD_LIMIT"] = "1"
+    else:
+        env.pop("OMP_THREAD_LIMIT", None)
+    return env
+
+
+def plain_tesseract(path: str, lang: str = "fas+eng", threads_limit: bool = True, extra: tuple = ()) -> str:
+    out = subprocess.run(["tesseract", path, "-", "-l", lang, *extra], capture_output=True,
+                         text=True, env=_env(threads_limit), check=False)
+    return out.stdout
+
+
+def sanad(path: str, digit_pass: bool = False) -> tuple[str, str, int]:
+    from PIL import Image
+
+    from ingest.ocr import OcrSettings, ocr_image
+
+    with Image.open(path) as im:
+        r = ocr_image(im, OcrSettings(digit_pass=digit_pass))
+    return r.text, r.lang, r.rotation
+
+
+def _sanad_digits(path: str):
+    return sanad(path, digit_pass=True)
+
+
+def _timed_map(fn, paths: list[str], workers: int, processes: bool) -> tuple[list, float]:
+    pool = ProcessPoolExecutor if processes else ThreadPoolExecutor
+    start = time.perf_counter()
+    with pool(workers) as ex:
+        out = list(ex.map(fn, paths))
+    return out, time.perf_counter() - start
+
+
+# --- report --------------------------------------------------------------------------------------
+
+@dataclass
+class Page:
+    path: str
+    letter: Letter
+    kind: str
+    font: str
+
+
+def make_pages(outdir: Path, fonts: list[str], kinds: list[str]) -> list[Page]:
+    pages, seed = [], 0
+    for font in fonts:
+        for kind in kinds:
+            letter = make_letter(seed)
+            img = degrade(render(letter, font), kind, seed)
+            path = outdir / f"{seed:03d}-{font}-{kind}.png"
+            img.save(path)  # lossless: JPEG damage is already in the pixels
+            pages.append(Page(str(path), letter, kind, font))
+            seed += 1
+    return pages
+
+
+def score(pages: list[Page], texts: list[str]) -> dict:
+    s: dict = {"cer": [], "wer": [], "lost": 0, "lost_pages": 0}
+    counts = {k: [0, 0] for k in ("num_strict", "num_lenient", "amount_strict", "amount_lenient", "date", "ref")}
+    for page, text in zip(pages, texts):
+        s["cer"].append(cer(page.letter.text, text))
+        s["wer"].append(wer(page.letter.text, text))
+        lost = len(lost_lines(page.letter.text, text))
+        s["lost"] += lost
+        s["lost_pages"] += lost > 0
+        for key, wanted, strict in (("num_strict", page.letter.numbers, True),
+                                    ("num_lenient", page.letter.numbers, False),
+                                    ("amount_strict", [page.letter.amount], True),
+                                    ("amount_lenient", [page.letter.amount], False),
+                                    ("date", page.letter.dates, True)):
+            h, n = recall(wanted, text, strict)
+            counts[key][0] += h
+            counts[key][1] += n
+        counts["ref"][1] += 1
+        counts["ref"][0] += _has_reference(page.letter.reference, text)
+    s.update({k: v[0] / max(1, v[1]) for k, v in counts.items()})
+    return s
+
+
+def _has_reference(ref: str, text: str) -> bool:
+    # ۱۲۳۴/ص/۹۹: the number and the year must both survive around the letter ص.
+    digits = [normalize(p) for p in ref.split("/") if normalize(p).isdigit()]
+    return bool(re.search(rf"{digits[0]}\s*/\s*ص\s*/\s*{digits[1]}", normalize(text)))
+
+
+def _row(name: str, s: dict, ppm: float) -> str:
+    return (f"{name:22s} CER {statistics.mean(s['cer']):6.2%}  WER {statistics.mean(s['wer']):6.2%}  "
+            f"lost lines {s['lost']:3d} (pages {s['lost_pages']:2d})  numbers {s['num_strict']:6.1%} strict "
+            f"{s['num_lenient']:6.1%} lenient  amounts {s['amount_strict']:6.1%}/{s['amount_lenient']:6.1%}  "
+            f"dates {s['date']:6.1%}  letter no. {s['ref']:6.1%}  {ppm:6.1f} pages/min")
+
+
+def by_kind(pages: list[Page], texts: list[str]) -> str:
+    rows = []
+    for kind in dict.fromkeys(p.kind for p in pages):
+        idx = [i for i, p in enumerate(pages) if p.kind == kind]
+        c = statistics.mean(cer(pages[i].letter.text, texts[i]) for i in idx)
+        lost = sum(len(lost_lines(pages[i].letter.text, texts[i])) for i in idx)
+        rows.append(f"{kind}: {c:.1%}/{lost}")
+    return "  ".join(rows)
+
+
+def sample_section() -> None:
+    image, truth = SAMPLE / "sample_farsi.jpeg", SAMPLE / "original.gt.txt"
+    if not image.exists() or not truth.exists():
+        print("farsiocr-sample: not found, skipped")
+        return
+    gt = truth.read_text(encoding="utf-8")
+    for lang in ("fas+eng", "fas"):
+        print(f"farsiocr-sample  plain tesseract -l {lang:8s} CER {cer(gt, plain_tesseract(str(image), lang)):.1%}")
+    text, _, _ = sanad(str(image))
+    print(f"farsiocr-sample  Sanad ocr_image              CER {cer(gt, text):.1%}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help=f"degradations {','.join(QUICK_KINDS)} only")
+    ap.add_argument("--fonts", default=",".join(FONTS))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-digit-pass", action="store_true", help="skip measuring the digit second pass")
+    args = ap.parse_args(argv)
+    kinds = QUICK_KINDS if args.quick else ["clean", *DEGRADATIONS]
+    fonts = args.fonts.split(",")
+
+    with tempfile.TemporaryDirectory(prefix="sanad-bench-") as tmp:
+        pages = make_pages(Path(tmp), fonts, kinds)
+        paths = [p.path for p in pages]
+        print(f"{len(pages)} pages: fonts {','.join(fonts)}; kinds {','.join(kinds)}; {args.workers} at a time, "
+              "OMP_THREAD_LIMIT=1")
+        plain, t_plain = _timed_map(plain_tesseract, paths, args.workers, processes=False)
+        bare, t_bare = _timed_map(_plain_fas_flags, paths, args.workers, processes=False)
+        ours, t_ours = _timed_map(sanad, paths, args.workers, processes=True)
+        texts = [t for t, _, _ in ours]
+        n = len(pages)
+        ppm = {name: 60 * n / t for name, t in (("plain", t_plain), ("bare", t_bare), ("ours", t_ours))}
+
+        print("\n== Accuracy (mean over pages) ==")
+        s_plain, s_ours = score(pages, plain), score(pages, texts)
+        print(_row("tesseract -l fas+eng", s_plain, ppm["plain"]))
+        print(_row("tesseract -l fas +flags", score(pages, bare), ppm["bare"]))
+        print(_row("Sanad ocr_image", s_ours, ppm["ours"]))
+        print(f"CER ratio Sanad/plain: {statistics.mean(s_ours['cer']) / max(1e-9, statistics.mean(s_plain['cer'])):.2f}")
+        degraded = [i for i, p in enumerate(pages) if p.kind != "clean"]
+        sd = score([pages[i] for i in degraded], [texts[i] for i in degraded])
+        sp = score([pages[i] for i in degraded], [plain[i] for i in degraded])
+        print(f"degraded pages only: Sanad CER {statistics.mean(sd['cer']):.2%}, lost lines {sd['lost']}, "
+              f"dates {sd['date']:.1%}; plain fas+eng CER {statistics.mean(sp['cer']):.2%}, lost lines {sp['lost']}")
+        print("per kind, CER/lost lines, Sanad:  ", by_kind(pages, texts))
+        print("per kind, CER/lost lines, plain:  ", by_kind(pages, plain))
+        rot = [(p.kind, r) for p, (_, _, r) in zip(pages, ours) if p.kind.startswith("rot")]
+        print("rotation detected (kind, degrees clockwise applied):", rot)
+
+        print("\n== Throughput (same images, same run) ==")
+        print(f"Sanad, {args.workers} worker processes:          {ppm['ours']:6.1f} pages/min")
+        print(f"tesseract -l fas+eng, {args.workers} at a time:       {ppm['plain']:6.1f} pages/min  "
+              f"ratio Sanad/this {ppm['ours'] / ppm['plain']:.2f}")
+        print(f"tesseract -l fas +flags, {args.workers} at a time:    {ppm['bare']:6.1f} pages/min  "
+              f"ratio Sanad/this {ppm['ours'] / ppm['bare']:.2f}  (one bare pass of Sanad's model)")
+        _threading_note(paths[:2])
+
+        if not args.no_digit_pass:
+            dig, t_dig = _timed_map(_sanad_digits, paths, args.workers, processes=True)
+            print("\n== Digit second pass (whitelisted re-read of number-like words) ==")
+            print(_row("Sanad, digit pass off", s_ours, ppm["ours"]))
+            print(_row("Sanad, digit pass on", score(pages, [t for t, _, _ in dig]), 60 * n / t_dig))
+
+    print()
+    sample_section()
+
+
+def _plain_fas_flags(path: str) -> str:
+    return plain_tesseract(path, "fas", extra=("-c", "textord_noise_rejrows=0", "-c", "textord_noise_rejwords=0"))
+
+
+def _threading_note(paths: list[str]) -> None:
+    timings = {}
+    for limited in (True, False):
+        start = time.perf_counter()
+        for p in paths:
+            plain_tesseract(p, threads_limit=limited)
+        timings[limited] = time.perf_counter() - start
+    print(f"default OpenMP threading, one page at a time: {timings[False] / timings[True]:.1f}x the time of "
+          f"OMP_THREAD_LIMIT=1 ({len(paths)} pages, -l fas+eng)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""ingest.ocr with the real Tesseract (no mocks), on synthetic letters with exact ground truth."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from archive.errors import TooLarge, ToolMissing
+from bench.letters import degrade, make_english_report, make_letter, render
+from bench.ocr import cer, lost_lines, normalize, recall
+from ingest import images
+from ingest.ocr import BIDI_MARKS, OcrSettings, check_tesseract, ocr_image
+
+REPO = Path(__file__).resolve().parents[1]
+TESSTEST = Path("/work/shared/corpus/ocr/tesseract-test/testing")
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
+
+# Bounds from `python -m bench.ocr --quick`: Sanad's CER per kind was 1.7-2.9% (mean 2.1%).
+CLEAN_CER = 0.05
+DEGRADED_CER = 0.06
+
+
+@pytest.fixture(scope="module")
+def clean_letter():
+    letter = make_letter(3)
+    return letter, ocr_image(render(letter, "nazli"))
+
+
+def test_clean_letter(clean_letter):
+    letter, result = clean_letter
+    assert result.lang == "fa"
+    assert result.rotation == 0
+    assert cer(letter.text, result.text) < CLEAN_CER
+    assert lost_lines(letter.text, result.text) == []
+    assert recall(letter.dates, result.text) == (2, 2)
+    assert "N95" in result.text and "COVID-19" in result.text
+
+
+@pytest.mark.xfail(reason="measured: the letter number ۱۲۳۴/ص/۹۹ came out exact on 1 page in 16; "
+                          "'/' next to ص is read as ا or |", strict=False)
+def test_letter_number_exact(clean_letter):
+    letter, result = clean_letter
+    assert normalize(letter.reference) in normalize(result.text)
+
+
+def test_degraded_letter():
+    letter = make_letter(11)
+    result = ocr_image(degrade(render(letter, "notosans"), "scan", seed=11))
+    assert cer(letter.text, result.text) < DEGRADED_CER
+    # Known shortfall (bench: 3 lost lines in 16 pages): the short phone line, mostly digits,
+    # can miss the 40% line-match bound when digits are misread. Prose lines must all survive.
+    assert [line for line in lost_lines(letter.text, result.text) if not line.startswith("تلفن")] == []
+    assert recall(letter.dates, result.text)[0] >= 1
+
+
+def test_english_page_detected():
+    report = make_english_report(2)
+    result = ocr_image(render(report))
+    assert result.lang == "en"
+    assert cer(report.text, result.text) < 0.03
+
+
+def test_upside_down_page_fixed():
+    letter = make_letter(4)
+    result = ocr_image(degrade(render(letter, "naskh"), "rot180"))
+    assert result.rotation == 180
+    assert cer(letter.text, result.text) < CLEAN_CER
+
+
+def test_exif_rotated_jpeg():
+    letter = make_letter(5)
+    page = render(letter, "nazli").rotate(90, expand=True)  # stored sideways, as phones do
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    buf = io.BytesIO()
+    page.save(buf, "JPEG", quality=90, exif=exif)
+    buf.seek(0)
+    result = ocr_image(Image.open(buf))
+    assert result.rotation == 0  # EXIF alone made it upright: no OSD turn needed
+    assert (result.width, result.height) == (2480, 3508)
+    assert cer(letter.text, result.text) < CLEAN_CER
+
+
+def test_word_boxes_cover_words(clean_letter):
+    _, result = clean_letter
+    assert result.words
+    assert " ".join(w.text for w in result.words).split() == result.text.split()
+    for w in result.words:
+        assert 0 <= w.left < w.left + w.width <= result.width
+        assert 0 <= w.top < w.top + w.height <= result.height
+    lines = [w.line for w in result.words]
+    assert lines == sorted(lines)
+
+
+def test_no_bidi_marks_zwnj_kept(clean_letter):
+    _, result = clean_letter
+    assert result.text.translate(BIDI_MARKS) == result.text
+    assert "\u200c" in result.text  # زندان‌ها keeps its ZWNJ
+
+
+def test_too_large_image():
+    huge = Image.new("L", (15000, 15000), 255)  # 225 MP
+    with pytest.raises(TooLarge):
+        ocr_image(huge)
+
+
+def test_large_image_downscaled():
+    big = Image.new("L", (8000, 6000), 255)  # 48 MP: above the OCR limit, below the refusal limit
+    out = images.guard_size(big)
+    assert out.width * out.height <= images.MAX_PIXELS
+
+
+def test_missing_tesseract(monkeypatch):
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    with pytest.raises(ToolMissing, match="tesseract-ocr-fas"):
+        check_tesseract()
+    with pytest.raises(ToolMissing):
+        ocr_image(Image.new("L", (100, 100), 255))
+
+
+def test_missing_tesseract_empty_path():
+    code = ("from PIL import Image\nfrom archive.errors import ToolMissing\nfrom ingest.ocr import ocr_image\n"
+            "try:\n    ocr_image(Image.new('L', (50, 50), 255))\nexcept ToolMissing as e:\n    print('MISSING', e)\n")
+    env = dict(os.environ, PATH="")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert "MISSING" in out.stdout, out.stderr
+
+
+def test_omp_thread_limit_set():
+    assert os.environ.get("OMP_THREAD_LIMIT") == "1"
+
+
+@pytest.mark.skipif(not (TESSTEST / "phototest-rotated-180.png").exists(), reason="tesseract-test corpus absent")
+def test_real_rotated_english_page():
+    truth = (TESSTEST / "phototest.txt").read_text(encoding="utf-8")
+    result = ocr_image(Image.open(TESSTEST / "phototest-rotated-180.png"))
+    assert result.rotation == 180
+    assert result.lang == "en"
+    assert cer(truth, result.text) < 0.05
