@@ -357,6 +357,25 @@ class Catalog:
             " WHERE d.status = 'done' AND p.status = 'done'")
         return {(r[0], r[1]) for r in rows}
 
+    def save_page_dates(self, doc_id: str, number: int, dates: Iterable[tuple[str, str, str]]) -> None:
+        """Replace the dates found on a page: (ISO Gregorian day, text as written, calendar)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM page_dates WHERE document_id = ? AND page = ?", (doc_id, number))
+            db.executemany("INSERT INTO page_dates (document_id, page, day, text, calendar) VALUES (?,?,?,?,?)",
+                           [(doc_id, number, day, text, cal) for day, text, cal in dates])
+
+    def dates_found(self, doc_id: str) -> list[dict]:
+        """Every date found in a document, in page order, for showing in both calendars."""
+        rows = self._query("SELECT page, day, text, calendar FROM page_dates WHERE document_id = ?"
+                           " ORDER BY page, rowid", (doc_id,))
+        return [dict(r) for r in rows]
+
+    def document_date(self, doc_id: str) -> str | None:
+        """The document's own date: the first date written on its first page that has one."""
+        rows = self._query("SELECT day FROM page_dates WHERE document_id = ? ORDER BY page, rowid LIMIT 1",
+                           (doc_id,))
+        return rows[0][0] if rows else None
+
     def page_dates(self, doc_id: str, number: int) -> list[str]:
         """Gregorian days (YYYYMMDD) found on a page."""
         rows = self._query("SELECT DISTINCT day FROM page_dates WHERE document_id = ? AND page = ? ORDER BY day",
@@ -388,6 +407,16 @@ class Catalog:
         out["documents"] = sum(out.values())
         out["pages"] = self._query("SELECT count(*) FROM pages")[0][0]
         return out
+
+
+    # -- for the web workbench ------------------------------------------------------------------
+
+    def facets(self) -> dict[str, list[str]]:
+        """The distinct sources and tags in use, for the search filters."""
+        sources = [r[0] for r in self._query("SELECT DISTINCT source FROM documents WHERE source != ''"
+                                             " ORDER BY source")]
+        tags = [r[0] for r in self._query("SELECT DISTINCT tag FROM tags ORDER BY tag")]
+        return {"sources": sources, "tags": tags}
 
 
 def _split_sql(script: str) -> list[str]:

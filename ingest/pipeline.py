@@ -20,6 +20,7 @@ from archive.errors import InputError, SanadError
 from archive.models import Document, Page, Receipt
 from ingest import detect, extract, unzip
 from ingest.executor import Executor, InlineExecutor, ProcessExecutor
+from search.dates import find_dates
 from search.index import SearchIndex
 
 INDEX_EVERY_SECONDS = 2.0  # how stale the index may be while a batch runs
@@ -214,6 +215,9 @@ class Ingestor:
             for key in ("text", "method", "lang", "confidence", "width", "height", "words"):
                 setattr(page, key, getattr(outcome, key))
         self.catalog.save_page(page)
+        found = find_dates(page.text) if page.status == "done" else []
+        self.catalog.save_page_dates(page.document_id, page.number,
+                                     [(d.day.isoformat(), d.text, d.calendar) for d in found])
 
     def _finish(self, result: FileResult) -> FileResult:
         doc = self.catalog.finish_document(result.document_id)

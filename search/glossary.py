@@ -17,12 +17,16 @@ way round for Persian queries.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SHIPPED_PATH = Path(__file__).with_name("glossary.tsv")
-WIKTIONARY_PATH = Path("/work/shared/corpus/dictionary/wiktionary-en-fa/src/en-fa-enwiktionary.txt")
+# The English-Persian Wiktionary extract, used in place when it sits beside the repository (or
+# wherever $SANAD_DICTIONARY points); Sanad works without it, on the shipped glossary alone.
+WIKTIONARY_PATH = Path(os.environ.get("SANAD_DICTIONARY") or Path(__file__).resolve().parents[2]
+                       / "shared/corpus/dictionary/wiktionary-en-fa/src/en-fa-enwiktionary.txt")
 MAX_WIKTIONARY_TERMS = 4
 
 # Function words are never looked up in Wiktionary (`in` would bring back `درون`, `تا`, ...).

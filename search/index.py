@@ -15,16 +15,22 @@ from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh import query as Q
 from whoosh.index import LockError
 
 from archive.catalog import Catalog
 from archive.errors import IntegrityError
 from archive.models import Hit
+from search import crosslingual
+from search.amounts import amount_terms, find_amounts
+from search.query import parse_query
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
 LOCK_WAIT = 600  # seconds a writer waits for another writer before giving up
 SNIPPET_CHARS = 240
 VERSION_FILE = "SANAD_SCHEMA_VERSION"
+EXPANSION_WEIGHT = 0.5  # a page found only through a translation or transliteration ranks lower
+_NAME_KEYS: dict[str, tuple] = {}
 
 
 @dataclass
@@ -33,6 +39,7 @@ class SearchResults:
     hits: list[Hit]  # best first, at most `limit`
     total: int  # pages that match
     documents: int  # documents that match, among the hits fetched
+    expansions: list = field(default_factory=list)  # crosslingual.Expansion: what was searched as well
 
     def by_document(self) -> list[list[Hit]]:
         """Hits grouped per document, documents in order of their best page."""
@@ -143,7 +150,8 @@ class SearchIndex:
                         continue
                     writer.add_document(
                         key=f"{doc_id}:{page.number}", document_id=doc_id, page=page.number,
-                        filename=doc.filename, title=doc.title, text=page.text, exact=page.text,
+                        filename=doc.filename, title=doc.title, text=page.text,
+                        exact=page.text + _amount_terms(page.text),
                         lang=page.lang, source=doc.source, tags=",".join(doc.tags),
                         dates=" ".join(catalog.page_dates(doc_id, page.number)), added=added_at,
                     )
@@ -156,11 +164,17 @@ class SearchIndex:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def search(self, text: str, *, limit: int = 20, sort: str = "relevance") -> SearchResults:
-        from search.query import parse_query
-
+    def search(self, text: str, *, limit: int = 20, sort: str = "relevance", expand: bool = True) -> SearchResults:
+        """Search pages. With ``expand``, words are also looked up in the other language
+        (glossary), the other script (names) and other spellings of amounts; pages that match
+        only through such an alternative rank below pages that match what was typed."""
         query = parse_query(text, self.schema)
         ix = self._open()
+        expanded = None
+        if expand:
+            expanded = crosslingual.expand(text, crosslingual.archive_glossary(self.path.parent), self._name_keys(ix))
+            if expanded.expansions:
+                query = Q.Or([query, Q.Or([parse_query(expanded.alternative, self.schema)], boost=EXPANSION_WEIGHT)])
         with ix.searcher(weighting=weighting()) as searcher:
             kwargs = {"limit": limit, "terms": True}
             if sort == "date":
@@ -168,7 +182,19 @@ class SearchIndex:
             results = searcher.search(query, **kwargs)
             hits = [self._hit(r, query) for r in results]
             total = len(results)
-        return SearchResults(text, hits, total, len({h.document_id for h in hits}))
+        return SearchResults(text, hits, total, len({h.document_id for h in hits}),
+                             expanded.expansions if expanded else [])
+
+    def _name_keys(self, ix) -> crosslingual.NameKeys:
+        """Skeleton keys of every word in the index, rebuilt when the index has changed."""
+        generation = (str(self.path), ix.latest_generation())
+        cached = _NAME_KEYS.get(str(self.path))
+        if cached is None or cached[0] != generation:
+            with ix.reader() as reader:
+                words = [t.decode("utf-8", "replace") for t in reader.lexicon("exact")]
+            cached = (generation, crosslingual.NameKeys(words))
+            _NAME_KEYS[str(self.path)] = cached
+        return cached[1]
 
     def _hit(self, result, query) -> Hit:
         stored = result.fields()
@@ -201,6 +227,13 @@ class SearchIndex:
             if page is not None and page.text != indexed[key]:
                 report.different.append(key)
         return report
+
+
+def _amount_terms(text: str) -> str:
+    """Every amount on the page in one canonical spelling (`5.4 million` -> 5400000), added to
+    the unstored exact field so any spelling of an amount finds the others."""
+    terms = {t for amount in find_amounts(text) for t in amount_terms(amount.value)}
+    return ("\n" + " ".join(sorted(terms))) if terms else ""
 
 
 def _parse_time(value: str) -> datetime:

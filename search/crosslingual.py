@@ -1,0 +1,149 @@
+"""Query expansion across languages and scripts.
+
+An investigator who reads only English types `masks prisons`; the Persian letters say ماسک and
+زندان. A Latin-script name (`Asghar Jahangir`) stands in the letters as اصغر جهانگیر; an amount
+typed as `5.4 million` is written ۵٬۴۰۰٬۰۰۰. This module finds such alternatives for the plain
+words of a query and writes them into an alternative query string, so that the query language
+itself is untouched and the user can be shown exactly what was added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from search.amounts import amount_terms, find_amounts
+from search.glossary import Glossary, load_glossary
+from search.names import skeleton
+
+MAX_ALTERNATIVES = 6  # per expanded word or phrase; more only dilutes the ranking
+MIN_SKELETON = 3  # shorter consonant skeletons match too many unrelated words
+
+# Parts of a query that are not plain words: phrases, groups, operators, filters, prefixes,
+# fuzzy terms and exclusions. They pass through unchanged.
+_SPECIAL = re.compile(r'"[^"]*"?|[()]|(?<!\S)(?:AND|OR|NOT)(?!\S)|(?<!\S)-\S+|\S+:\S*|\S+[*~]\d?(?!\S)')
+_LATIN = re.compile(r"[A-Za-z]")
+_PERSIAN = re.compile(r"[\u0600-\u06ff]")
+
+
+@dataclass
+class Expansion:
+    """What one stretch of the query was widened with, for showing to the user."""
+
+    text: str  # the words of the query that were expanded
+    added: list[str]  # the alternatives searched as well
+    kind: str  # glossary | wiktionary | name | amount
+
+
+@dataclass
+class Expanded:
+    original: str
+    alternative: str  # the query with alternatives written in; equals original when none
+    expansions: list[Expansion] = field(default_factory=list)
+
+
+def expand(query: str, glossary: Glossary, names: NameKeys | None = None) -> Expanded:
+    """Write alternatives into the plain-word stretches of ``query``."""
+    pieces: list[str] = []
+    expansions: list[Expansion] = []
+    last = 0
+    for m in _SPECIAL.finditer(query):
+        pieces.append(_expand_words(query[last:m.start()], glossary, names, expansions))
+        pieces.append(m.group(0))
+        last = m.end()
+    pieces.append(_expand_words(query[last:], glossary, names, expansions))
+    alternative = "".join(pieces)
+    return Expanded(query, alternative if expansions else query, expansions)
+
+
+def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: list[Expansion]) -> str:
+    if not text.strip():
+        return text
+    replacements: list[tuple[int, int, list[str]]] = []  # (start, end, alternatives)
+
+    def add(start: int, end: int, alternatives: list[str], kind: str) -> None:
+        original = text[start:end]
+        fresh = [a for a in dict.fromkeys(alternatives) if a and a != original][:MAX_ALTERNATIVES]
+        if fresh and not any(s < end and start < e for s, e, _ in replacements):
+            replacements.append((start, end, fresh))
+            out.append(Expansion(original, fresh, kind))
+
+    for amount in find_amounts(text):
+        add(amount.start, amount.end, amount_terms(amount.value), "amount")
+    if _LATIN.search(text):
+        for phrase, found in glossary.match_english(text):
+            start = _find_words(text, phrase)
+            if start is not None:
+                kinds = {e.source for e in found}
+                add(start, start + len(phrase), [e.term for e in found], "glossary" if "glossary" in kinds else "wiktionary")
+    for m in re.finditer(r"\S+", text):
+        word = m.group(0)
+        if _PERSIAN.search(word):
+            found = glossary.expansions_persian(word)
+            if found:
+                add(m.start(), m.end(), [e.term for e in found],
+                    "glossary" if found[0].source == "glossary" else "wiktionary")
+                continue
+        if names is not None:
+            add(m.start(), m.end(), names.other_script(word), "name")
+    if not replacements:
+        return text
+    result, last = [], 0
+    for start, end, alternatives in sorted(replacements):
+        quoted = " OR ".join(f'"{a}"' for a in alternatives)
+        original = text[start:end]
+        if len(original.split()) > 1:
+            original = f"({original})"  # OR binds tighter than the space between words
+        result += [text[last:start], f"({original} OR {quoted})"]
+        last = end
+    result.append(text[last:])
+    return "".join(result)
+
+
+def _find_words(text: str, phrase: str) -> int | None:
+    pattern = r"\s+".join(re.escape(w) for w in phrase.split())
+    m = re.search(pattern, text)
+    return m.start() if m else None
+
+
+class NameKeys:
+    """Words of the archive in each script, keyed by consonant skeleton, so that a name typed in
+    one script finds its spelling in the other (`Jahangir` <-> جهانگیر: both `jhngr`)."""
+
+    def __init__(self, words: Iterable[str]):
+        self.latin: dict[str, list[str]] = {}
+        self.persian: dict[str, list[str]] = {}
+        for word in words:
+            if _LATIN.search(word):
+                table = self.latin
+            elif _PERSIAN.search(word):
+                table = self.persian
+            else:
+                continue
+            key = skeleton(word).replace(" ", "")
+            if len(key) >= MIN_SKELETON:
+                table.setdefault(key, []).append(word)
+
+    def other_script(self, word: str) -> list[str]:
+        key = skeleton(word).replace(" ", "")
+        if len(key) < MIN_SKELETON:
+            return []
+        table = self.persian if _LATIN.search(word) else self.latin
+        return sorted(table.get(key, []), key=len)[:MAX_ALTERNATIVES]
+
+
+@lru_cache(maxsize=4)
+def _glossary(extra: str | None, _mtime: float) -> Glossary:
+    return load_glossary(Path(extra) if extra else None)
+
+
+def archive_glossary(root: Path) -> Glossary:
+    """The shipped glossary plus the archive's own `glossary.tsv`, which the investigator may
+    edit at any time: loaded once per process and again whenever the file changes."""
+    extra = Path(root) / "glossary.tsv"
+    if extra.exists():
+        return _glossary(str(extra), extra.stat().st_mtime)
+    return _glossary(None, 0.0)

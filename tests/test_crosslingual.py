@@ -1,0 +1,86 @@
+"""Across calendars, digits, scripts and languages (issue: dates, amounts, names, English queries)."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.archive import Archive
+from ingest.pipeline import Ingestor
+from search.index import SearchIndex
+
+LETTER = """سازمان زندان‌ها و اقدامات تأمینی و تربیتی کشور
+شماره: ۱۲۳۴/ص/۹۹
+تاریخ: ۱۳۹۹/۰۱/۰۵
+جناب آقای اصغر جهانگیر
+موضوع: درخواست ماسک N95 و مواد ضدعفونی‌کننده
+با سلام، احتراماً خواهشمند است نسبت به تأمین ماسک و دستکش برای زندانیان اقدام فرمایید.
+برآورد هزینه: ۵٬۴۰۰٬۰۰۰ ریال
+"""
+
+REPORT = """Health supplies for prisons
+On 24 March 2020 the prisons authority, headed by Asghar Jahangir, asked the Ministry of Health
+for protective equipment. The estimated cost was 5.4 million rials.
+"""
+
+OTHER = """یک نامه دیگر درباره بودجه ورزشی
+تاریخ: ۱۴۰۰/۰۷/۱۲
+مبلغ ۹۹۰ هزار ریال برای خرید توپ.
+"""
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("docs")
+    (folder / "letter-fa.txt").write_text(LETTER, encoding="utf-8")
+    (folder / "report-en.txt").write_text(REPORT, encoding="utf-8")
+    (folder / "other-fa.txt").write_text(OTHER, encoding="utf-8")
+    archive = Archive(tmp_path_factory.mktemp("archive"))
+    results = Ingestor(archive, jobs=1).ingest([folder])
+    assert {r.status for r in results} == {"ingested"}
+    yield SearchIndex(archive.index_dir)
+    archive.close()
+
+
+def _files(index, query, **kw):
+    return {h.filename for h in index.search(query, **kw).hits}
+
+
+def test_dates_are_found_in_both_calendars(index):
+    both = {"letter-fa.txt", "report-en.txt"}
+    assert _files(index, "date:2020-03-20..2020-03-28") == both
+    assert _files(index, "date:1399/01/01..1399/01/10") == both
+    assert _files(index, "date:1399-01-05") == both  # = 2020-03-24, the report's day
+    assert _files(index, "date:2020-03-24") == both
+    assert _files(index, "date:2020-03-25") == set()
+
+
+def test_amounts_in_any_spelling(index):
+    both = {"letter-fa.txt", "report-en.txt"}
+    for spelling in ("5,400,000", "۵٬۴۰۰٬۰۰۰", "5400000", "5.4 million", "۵/۴ میلیون"):
+        assert _files(index, spelling) >= both, spelling
+
+
+def test_names_across_scripts(index):
+    latin = index.search("Asghar Jahangir")
+    assert {h.filename for h in latin.hits} >= {"letter-fa.txt", "report-en.txt"}
+    # What was typed ranks above what was transliterated.
+    assert latin.hits[0].filename == "report-en.txt"
+    assert any(e.kind == "name" for e in latin.expansions)
+    persian = index.search("اصغر جهانگیر")
+    assert {h.filename for h in persian.hits} >= {"letter-fa.txt", "report-en.txt"}
+    assert persian.hits[0].filename == "letter-fa.txt"
+
+
+def test_english_query_finds_persian_letter_and_can_be_turned_off(index):
+    found = index.search("masks prisons")
+    assert "letter-fa.txt" in {h.filename for h in found.hits}
+    assert [(e.text, e.kind) for e in found.expansions][:2] == [("masks", "glossary"), ("prisons", "glossary")]
+    assert "letter-fa.txt" not in _files(index, "masks prisons", expand=False)
+    assert "report-en.txt" in _files(index, "زندان")
+
+
+def test_dates_are_stored_with_the_text_as_written(index):
+    archive = Archive(index.path.parent)
+    letter = next(d for d in archive.catalog.list_documents() if d.filename == "letter-fa.txt")
+    found = archive.catalog.dates_found(letter.id)
+    assert found == [{"page": 1, "day": "2020-03-24", "text": "۱۳۹۹/۰۱/۰۵", "calendar": "jalali"}]
