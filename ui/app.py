@@ -1,0 +1,35 @@
+"""Sanad's web workbench: `sanad ui` runs this with Streamlit.
+
+The archive folder comes from $SANAD_ARCHIVE (set by `sanad ui --archive DIR`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # `streamlit run ui/app.py` only puts ui/ on the path
+    sys.path.insert(0, str(REPO))
+
+import streamlit as st  # noqa: E402
+
+from ui import web  # noqa: E402
+
+st.set_page_config(page_title="Sanad", page_icon=":material/history_edu:", layout="wide")
+st.html(f"<style>{(Path(__file__).with_name('style.css')).read_text(encoding='utf-8')}</style>")
+
+PAGES = [
+    st.Page("views/search.py", title="Search", icon=":material/search:", url_path="search", default=True),
+    st.Page("views/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
+    st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview"),
+    st.Page("views/glossary.py", title="Glossary", icon=":material/translate:", url_path="glossary"),
+    st.Page("views/document.py", title="Document", icon=":material/description:", url_path="document"),
+]
+
+with st.sidebar:
+    st.text_input("Your name (for the audit log)", key="actor", value=web.actor_name(),
+                  help="Every edit and export is recorded in the archive's audit log under this name.")
+    st.caption(f"Archive: {web.archive_root()}")
+
+st.navigation(PAGES).run()
