@@ -1,0 +1,475 @@
+"""Retrieval quality and indexing speed of Sanad's search analysis.
+
+    python -m bench.retrieval            # Hamshahri quality + 100,000 synthetic pages
+    python -m bench.retrieval --quick    # Hamshahri quality + 5,000 synthetic pages
+    python -m bench.retrieval --tune     # also grid-search BM25F and field boosts
+
+(i) Quality: indexes the Hamshahri subset (../shared/corpus/retrieval/hamshahri) three ways
+    (Sanad; Whoosh's StandardAnalyzer; a re-implementation of Lucene 10's PersianAnalyzer) and
+    prints MAP, P@10 and nDCG@10 for its 25 title queries.
+(ii) Speed: indexes synthetic ~2 KB Persian and English pages with Sanad's schema and with the
+    same schema using StandardAnalyzer, in the same run (the machine is shared, so only ratios
+    are comparable), then times word, phrase, boolean and filtered queries.
+
+Corpus text is read in place and never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import glob
+import math
+import os
+import random
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+from whoosh import index, scoring
+from whoosh import query as Q
+from whoosh.analysis import Filter, StandardAnalyzer, Token, Tokenizer
+from whoosh.fields import ID, TEXT, Schema
+
+import search.query as sq
+from search import schema as sanad_schema
+from search.query import parse_query
+
+REPO = Path(__file__).resolve().parent.parent
+HAMSHAHRI = REPO.parent / "shared" / "corpus" / "retrieval" / "hamshahri"
+
+
+# ============================================================================================
+# (c) Lucene 10 PersianAnalyzer, re-implemented from its documented behaviour
+# ============================================================================================
+
+# Persian stopword list shipped with Lucene (analysis/fa/stopwords.txt; created by Jacques Savoy,
+# BSD licence). Kept exactly as Lucene loads it, i.e. NOT normalised: entries spelled with
+# Persian ی/ک can never match the normalised tokens, which is part of what is being compared.
+LUCENE_FA_STOPWORDS = """
+هر از که در های می کنند به و ای این با ی بعد آن ها برای هایی گرفته شده بود پس کرده خود را کردند
+گفت شد نیز مورد بار یک چند گذشته انجام داد آنها وجود است وی هستند کنیم تا کرد بوده دیگر شما بیش
+کنم کنید صورت داده اند قرار توانید بین داشت همچنین دارند پیش من هیچ شود همین یکی کردن دهد روی
+دهند کم داشته باشند بسیار مانند کار توانند دارد نمی اما ما همه اینکه او استفاده چه تنها ولی باید
+باشد اگر کند تواند یا حتی همان نیست خواهد گیرد چون شدن شوند کمک حدود خیلی بیشتر بی آیا کدام گفته
+دهید دارید باشید اید کردم انان نداشته سراسر خياه ايشان وي تاكنون بيشتري دوم ناشي وگو يا داشتند
+سپس هنگام هرگز پنج نشان امسال ديگر گروهي شدند چطور ده دو نخستين ولي چرا وسط ه كدام قابل يك رفت
+هفت همچنين هزار بله بلي شايد شناسي دانست داشتن خواهيم ميليارد وقتيكه امد جز اورده بلكه خدمات
+برخي نبود بسياري جلوگيري حق كردند نوعي بعري نكرده نظير نبايد بودن اورد هست جايي دنبال بايد سابق
+هيچ انجا كمتر كجاست گردد كسي تر مردم تان دادن بودند سري جدا ندارند مگر يكديگر بنابراين هنگامي
+سمت جا انچه دادند زياد اثر بدون بهترين بيشتر البته براساس بيرون كرد بعضي گرفت توي اي ميليون
+جريان تول بر برابر باشيم مدتي گويند اكنون جديد بي نشده كردن كردم گويد كرده كنيم نمي نزد روي قصد
+فقط بالاي ديگران اين ديروز توسط سوم ايم دانند سوي كنار داريم ساخته طور امده رفته نخست بيست نزديك
+طي كنيد تمامي يكي طريق اش چيست روب نمايد چندين چيزي ام ايا ايد ترين اينكه ديگري راه هايي بروز
+همچنان پاعين كس مختلف مقابل چيز گيرد ندارد ضد همچون سازي شان باره مرسي خويش برخوردار خارج شش هنوز
+تحت ضمن هستيم فكر بسيار پيش براي روزهاي انكه نخواهد بالا كل وقتي كي چنين كه گيري نيست كجا كند
+نيز يابد بندي حتي عقب خواست كنند بين تمام مثل اري اره طبق غير جاي بيش ريزي زيرا چگونه لطفا مي
+درباره ديده همين گذاري برداري علت گذاشته هم فوق نه اباد همواره اول خواهند چهار نام امروز مان هاي
+قبل كنم سعي تازه زير جلوي عنوان
+""".split()
+
+# UAX#29 word segmentation as used by Lucene's StandardTokenizer, approximated for the scripts
+# in play: letters/digits with their combining marks form words; . ' ’ join letters or digits,
+# : · join letters, , ; ٫ ٬ join digits; underscores join anything; everything else separates.
+_MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u200d"
+_X = rf"[\w{_MARKS}]"
+_LUCENE_WORD = re.compile(
+    rf"{_X}+(?:(?:[.'’]|(?<=[^\W\d_])[:·](?=[^\W\d_])|(?<=\d)[,;٬٫](?=\d)){_X}+)*"
+)
+_ARABIC_NORM = {
+    "آ": "ا", "أ": "ا", "إ": "ا", "ى": "ي", "ة": "ه", "\u0640": None,
+    "\u064b": None, "\u064c": None, "\u064d": None, "\u064e": None, "\u064f": None,
+    "\u0650": None, "\u0651": None, "\u0652": None,
+}
+_PERSIAN_NORM = {"ی": "ي", "ے": "ي", "ک": "ك", "ۀ": "ه", "ہ": "ه", "\u0654": None}
+_LUCENE_STEM_SUFFIXES = ("ات", "ان", "ترين", "تر", "يي", "ي", "ها", "\u200c")
+
+
+def _lucene_char_table():
+    table = {}
+    for cp in range(0x10000):
+        ch = chr(cp)
+        if unicodedata.category(ch) == "Nd":
+            table[cp] = str(unicodedata.decimal(ch))
+    for mapping in (_ARABIC_NORM, _PERSIAN_NORM):
+        for src, dst in mapping.items():
+            table[ord(src)] = dst
+    return table
+
+
+_LUCENE_TABLE = _lucene_char_table()
+_LUCENE_STOPS = frozenset(LUCENE_FA_STOPWORDS)
+
+
+def lucene_persian_stem(word: str) -> str:
+    # Every suffix in the list is tried once, in order; each needs 2 letters left afterwards.
+    for suffix in _LUCENE_STEM_SUFFIXES:
+        if len(word) >= len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+    return word
+
+
+class LucenePersianTokenizer(Tokenizer):
+    """PersianCharFilter (ZWNJ -> space) + StandardTokenizer (max token length 255)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        text = value.replace("\u200c", " ")
+        for pos, m in enumerate(_LUCENE_WORD.finditer(text)):
+            t.text = m.group()[:255]
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
+            yield t
+
+
+class LucenePersianFilter(Filter):
+    """Lowercase, DecimalDigitFilter, ArabicNormalizer, PersianNormalizer, StopFilter, PersianStemmer."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            text = t.text.lower().translate(_LUCENE_TABLE)
+            if not text or text in _LUCENE_STOPS:
+                continue
+            t.text = lucene_persian_stem(text)
+            yield t
+
+
+def lucene_persian_analyzer():
+    return LucenePersianTokenizer() | LucenePersianFilter()
+
+
+# ============================================================================================
+# (i) Hamshahri retrieval quality
+# ============================================================================================
+
+def load_hamshahri(root: Path):
+    docs = []
+    for path in sorted(glob.glob(str(root / "docs" / "*" / "*.ham"))):
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        docs.append((Path(path).stem, text.split("\n", 1)[0].strip(), text))
+    queries = []
+    for line in (root / "queries.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            qid, text = line.split("\t", 1)
+            queries.append((qid, text.strip()))
+    qrels = collections.defaultdict(set)
+    for line in (root / "qrels.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[3] != "0":
+            qrels[parts[0]].add(parts[2])
+    return docs, queries, qrels
+
+
+def _write(ix, docs, procs):
+    kwargs = {"procs": procs, "limitmb": 256, "multisegment": True} if procs > 1 else {"limitmb": 256}
+    writer = ix.writer(**kwargs)
+    try:
+        for doc in docs:
+            writer.add_document(**doc)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def build_quality_indexes(docs, workdir: Path, procs: int):
+    """Three indexes of the same articles; returns {name: (index, id field)}."""
+    built = {}
+    sanad_dir = workdir / f"sanad-v{sanad_schema.SCHEMA_VERSION}"
+    if not index.exists_in(str(sanad_dir)):
+        sanad_dir.mkdir(parents=True, exist_ok=True)
+        ix = index.create_in(str(sanad_dir), sanad_schema.build_schema())
+        _write(ix, ({"key": f"{d}:1", "document_id": d, "page": 1, "filename": f"{d}.ham",
+                     "title": title, "text": text, "exact": text, "lang": "fa", "source": "hamshahri"}
+                    for d, title, text in docs), procs)
+    built["sanad"] = index.open_dir(str(sanad_dir))
+    for name, analyzer in (("standard", StandardAnalyzer()), ("lucene-fa", lucene_persian_analyzer())):
+        path = workdir / name
+        if not index.exists_in(str(path)):
+            path.mkdir(parents=True, exist_ok=True)
+            ix = index.create_in(str(path), Schema(document_id=ID(stored=True), text=TEXT(analyzer=analyzer)))
+            _write(ix, ({"document_id": d, "text": text} for d, _, text in docs), procs)
+        built[name] = index.open_dir(str(path))
+    return built
+
+
+def baseline_query(ix, text):
+    """What Lucene's classic QueryParser does with its default OR operator."""
+    analyzer = ix.schema["text"].analyzer
+    terms = [Q.Term("text", t.text) for t in analyzer(text, mode="query")]
+    return Q.Or(terms) if terms else Q.NullQuery
+
+
+def evaluate(searcher, make_query, queries, qrels, depth=1000):
+    aps, p10s, ndcgs = [], [], []
+    for qid, text in queries:
+        relevant = qrels.get(qid, set())
+        hits = searcher.search(make_query(text), limit=depth)
+        ranked = [hit["document_id"] for hit in hits]
+        found, precision_sum, dcg = 0, 0.0, 0.0
+        for rank, doc in enumerate(ranked, 1):
+            if doc in relevant:
+                found += 1
+                precision_sum += found / rank
+                if rank <= 10:
+                    dcg += 1 / math.log2(rank + 1)
+        ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(relevant), 10) + 1))
+        aps.append(precision_sum / len(relevant) if relevant else 0.0)
+        p10s.append(sum(1 for d in ranked[:10] if d in relevant) / 10)
+        ndcgs.append(dcg / ideal if ideal else 0.0)
+    n = len(queries)
+    return sum(aps) / n, sum(p10s) / n, sum(ndcgs) / n
+
+
+def sanad_eval(ix, queries, qrels, weighting=None):
+    schema = ix.schema
+    with ix.searcher(weighting=weighting or sanad_schema.weighting()) as s:
+        return evaluate(s, lambda text: parse_query(text, schema), queries, qrels)
+
+
+def run_quality(args, workdir: Path):
+    if not (HAMSHAHRI / "qrels.txt").exists():
+        print(f"Hamshahri corpus not found at {HAMSHAHRI}: quality part skipped")
+        return
+    docs, queries, qrels = load_hamshahri(HAMSHAHRI)
+    t0 = time.perf_counter()
+    indexes = build_quality_indexes(docs, workdir, args.procs)
+    print(f"Hamshahri: {len(docs)} articles, {len(queries)} queries "
+          f"(indexes ready in {time.perf_counter() - t0:.0f} s)\n")
+    results = {"sanad": sanad_eval(indexes["sanad"], queries, qrels)}
+    for name in ("standard", "lucene-fa"):
+        ix = indexes[name]
+        with ix.searcher(weighting=scoring.BM25F()) as s:
+            results[name] = evaluate(s, lambda text, ix=ix: baseline_query(ix, text), queries, qrels)
+    labels = {"sanad": "(a) Sanad", "standard": "(b) Whoosh StandardAnalyzer",
+              "lucene-fa": "(c) Lucene 10 PersianAnalyzer chain"}
+    print(f"{'system':38} {'MAP':>7} {'P@10':>7} {'nDCG@10':>8}")
+    for name, (m, p, n) in results.items():
+        print(f"{labels[name]:38} {m:7.4f} {p:7.4f} {n:8.4f}")
+    base = results["lucene-fa"]
+    print("Sanad vs (c): " + ", ".join(
+        f"{label} {100 * (a / b - 1):+.1f}%" for label, a, b in zip(("MAP", "P@10", "nDCG@10"), results["sanad"], base)))
+    if args.tune:
+        tune(indexes["sanad"], queries, qrels)
+
+
+def tune(ix, queries, qrels):
+    """Grid over BM25F B/K1 and the query's field boosts; prints the best settings found."""
+    print("\nTuning (MAP, P@10, nDCG@10):")
+    saved = (sq.EXACT_BOOST, sq.TITLE_BOOST)
+    rows = []
+    for b in (0.3, 0.6, 0.75, 0.9):
+        for k1 in (0.8, 1.2, 1.6, 2.0):
+            for exact in (0.0, 0.1, 0.25, 0.5):
+                for title in (0.0, 0.25, 0.5):
+                    sq.EXACT_BOOST, sq.TITLE_BOOST = exact, title
+                    w = scoring.BM25F(B=b, K1=k1, title_B=0.0, filename_B=0.0)
+                    rows.append(((b, k1, exact, title), sanad_eval(ix, queries, qrels, w)))
+    sq.EXACT_BOOST, sq.TITLE_BOOST = saved
+    rows.sort(key=lambda r: -r[1][0])
+    for (b, k1, exact, title), (m, p, n) in rows[:10]:
+        print(f"  B={b:<4} K1={k1:<4} exact={exact:<4} title={title:<4} -> {m:.4f} {p:.4f} {n:.4f}")
+    print(f"  ... worst: {rows[-1][0]} -> {rows[-1][1][0]:.4f}")
+
+
+# ============================================================================================
+# (ii) Indexing speed and query latency on synthetic pages
+# ============================================================================================
+
+_ENGLISH = """the of and to in a is that for it as was with be by on not he this are or his from at
+which but have an they you were her she there been one all we their has would when if so no
+report ministry oil contract payment company bank account transfer letter office director
+minister government court judge case evidence witness prison sentence investigation police
+officer meeting agreement project budget million billion dollar rial price export import
+shipment port customs tax audit record document archive page file source date year month
+week day city province country border trade sanction loan interest revenue cost expense
+health hospital mask vaccine test result laboratory equipment supply order invoice receipt
+signed approved rejected confidential urgent attached following above below number code
+reference subject regarding request response copy original translation annex schedule
+""".split()
+
+_CODES = ("N95", "COVID-19", "02091-C-71", "۱۲۳۴/ص/۹۹", "1399/01/05", "۱۳۹۹/۰۱/۰۵", "5,400,000", "۵٬۴۰۰٬۰۰۰",
+          "info@example.com", "ISO-9001", "3.5")
+
+
+def persian_vocabulary(limit=30000):
+    counts = collections.Counter()
+    files = sorted(glob.glob(str(HAMSHAHRI / "docs" / "*" / "*.ham")))
+    for path in files[:2000]:
+        counts.update(w for w in Path(path).read_text(encoding="utf-8", errors="replace").split()
+                      if not any(c.isascii() for c in w))
+    return counts.most_common(limit)
+
+
+def english_vocabulary(size=20000, seed=7):
+    """Common words plus deterministic made-up words (names, rare terms) for a long tail."""
+    rng = random.Random(seed)
+    syllables = ["ka", "ra", "mo", "ten", "bel", "sor", "vin", "dal", "mi", "ro", "sha", "zan", "per", "ul"]
+    words = [(w, 2000) for w in _ENGLISH]
+    for rank in range(1, size):
+        words.append(("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))), max(1, 2000 // rank)))
+    return words
+
+
+class PageMaker:
+    """Deterministic ~2 KB pages; page i is English when i % 3 == 0, otherwise Persian."""
+
+    def __init__(self, seed=1):
+        self.seed = seed
+        fa = persian_vocabulary() or [("کلمه", 1)]
+        en = english_vocabulary()
+        self.fa_words, self.fa_cum = _cumulative(fa)
+        self.en_words, self.en_cum = _cumulative(en)
+
+    def page(self, i: int) -> dict:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        english = i % 3 == 0
+        words, cum = (self.en_words, self.en_cum) if english else (self.fa_words, self.fa_cum)
+        out, size = [], 0
+        while size < 2000:
+            chunk = rng.choices(words, cum_weights=cum, k=40)
+            if rng.random() < 0.3:
+                chunk[rng.randrange(40)] = rng.choice(_CODES)
+            line = " ".join(chunk)
+            out.append(line)
+            size += len(line) + 1
+        day = dt.date(2019, 1, 1) + dt.timedelta(days=i % 1500)
+        doc = f"{i // 10:08x}"
+        return {
+            "key": f"{doc}:{i % 10 + 1}", "document_id": doc, "page": i % 10 + 1,
+            "filename": f"letter-{i // 10}.pdf", "title": " ".join(out[0].split()[:6]),
+            "text": "\n".join(out), "exact": "\n".join(out), "lang": "en" if english else "fa",
+            "source": rng.choice(["ministry of oil", "central bank", "customs office"]),
+            "tags": rng.choice(["urgent", "contract,urgent", "audit", ""]),
+            "dates": day.strftime("%Y%m%d"), "added": dt.datetime(2024, 1, 1) + dt.timedelta(minutes=i),
+        }
+
+
+def _cumulative(pairs):
+    words, cum, total = [], [], 0
+    for word, weight in pairs:
+        total += max(weight, 1)
+        words.append(word)
+        cum.append(total)
+    return words, cum
+
+
+def standard_twin_schema():
+    """Sanad's schema with StandardAnalyzer in every analysed field: the speed baseline."""
+    schema = sanad_schema.build_schema()
+    for name in ("filename", "title", "text", "exact", "source"):
+        field = schema[name]
+        field.analyzer = field.format.analyzer = StandardAnalyzer()
+    return schema
+
+
+def index_pages(path: Path, schema, maker: PageMaker, n: int, procs: int, batch: int):
+    path.mkdir(parents=True, exist_ok=True)
+    ix = index.create_in(str(path), schema)
+    t0 = time.perf_counter()
+    for start in range(0, n, batch):
+        _write(ix, (maker.page(i) for i in range(start, min(n, start + batch))), procs)
+    elapsed = time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    return ix, elapsed, size
+
+
+def latency_queries(maker: PageMaker, rng: random.Random, count=40):
+    fa_common = maker.fa_words[50:3000]
+    en_common = [w for w in _ENGLISH if len(w) > 3]
+    kinds = {"word": [], "phrase": [], "boolean": [], "filtered": []}
+    for i in range(count):
+        words = fa_common if i % 2 else en_common
+        a, b, c = rng.choice(words), rng.choice(words), rng.choice(words)
+        page_words = maker.page(rng.randrange(1000)).get("text").split()
+        j = rng.randrange(len(page_words) - 2)
+        kinds["word"].append(a)
+        kinds["phrase"].append(f'"{page_words[j]} {page_words[j + 1]}"')
+        kinds["boolean"].append(f"{a} AND {b} -{c}" if i % 2 else f"{a} OR {b}")
+        kinds["filtered"].append(f"{a} lang:{'fa' if i % 2 else 'en'} date:2019-06-01..2020-06-30" if i % 3
+                                 else f"{a} tag:urgent")
+    return kinds
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def run_speed(args, workdir: Path):
+    n = args.pages or (5000 if args.quick else 100_000)
+    maker = PageMaker()
+    sample = sum(len(maker.page(i)["text"]) for i in range(300)) / 300
+    print(f"\nSynthetic pages: {n:,} (~{sample:,.0f} chars each, 2/3 Persian), writer procs={args.procs}, "
+          f"commit every {args.batch:,} pages")
+    results = {}
+    for name, schema in (("standard", standard_twin_schema()), ("sanad", sanad_schema.build_schema())):
+        path = workdir / f"pages-{name}"
+        shutil.rmtree(path, ignore_errors=True)
+        ix, elapsed, size = index_pages(path, schema, maker, n, args.procs, args.batch)
+        results[name] = (ix, elapsed, size)
+        print(f"  {name:9} {n / elapsed:8.1f} pages/s  ({elapsed:.0f} s)  index {size / 2**20:,.0f} MiB")
+    ratio = results["standard"][1] / results["sanad"][1]
+    print(f"  Sanad indexing rate = {ratio:.2f} x StandardAnalyzer's (same schema, same run); "
+          f"projected 100,000 pages: {100_000 / (n / results['sanad'][1]) / 60:.0f} min")
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  peak RSS: this process {me:,.0f} MiB, largest writer subprocess {kids:,.0f} MiB")
+
+    ix = results["sanad"][0]
+    rng = random.Random(11)
+    kinds = latency_queries(maker, rng)
+    with ix.searcher(weighting=sanad_schema.weighting()) as s:
+        s.search(parse_query("warm", ix.schema), limit=10)
+        print(f"  query latency over {len(kinds['word'])} queries each (parse + top 10):")
+        for kind, texts in kinds.items():
+            times, hits = [], 0
+            for text in texts:
+                t0 = time.perf_counter()
+                r = s.search(parse_query(text, ix.schema), limit=10)
+                hits += r.scored_length()
+                times.append((time.perf_counter() - t0) * 1000)
+            print(f"    {kind:9} p50 {percentile(times, 50):7.1f} ms   p95 {percentile(times, 95):7.1f} ms"
+                  f"   (mean top-10 hits {hits / len(texts):.1f})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="5,000 synthetic pages instead of 100,000")
+    parser.add_argument("--pages", type=int, help="number of synthetic pages (overrides --quick)")
+    parser.add_argument("--tune", action="store_true", help="grid-search BM25F and field boosts")
+    parser.add_argument("--skip-speed", action="store_true", help="only the Hamshahri part")
+    parser.add_argument("--skip-quality", action="store_true", help="only the synthetic-pages part")
+    parser.add_argument("--procs", type=int, default=2, help="Whoosh writer processes (default 2)")
+    parser.add_argument("--batch", type=int, default=20000, help="pages per commit (default 20,000)")
+    parser.add_argument("--workdir", help="keep indexes here and reuse them (default: a temp dir)")
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="sanad-bench-"))
+    try:
+        if not args.skip_quality:
+            run_quality(args, workdir)
+        if not args.skip_speed:
+            run_speed(args, workdir)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    # Run through the package module so that the analyzer classes pickled into the test
+    # indexes are bench.retrieval.*, not __main__.*.
+    from bench.retrieval import main as _main
+
+    sys.exit(_main())
