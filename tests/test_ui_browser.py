@@ -197,7 +197,7 @@ def test_upload_search_open_and_export(server, browser, files):
         # English search and CSV export
         _search(page, base, "masks")
         assert "mask" in page.locator(".sanad-snippet mark").first.inner_text().lower()
-        with page.expect_download() as download:
+        with page.expect_download(timeout=90_000) as download:
             page.get_by_role("button", name="Download CSV").click()
         rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
         assert rows and rows[0]["filename"] == "prison-report.pdf" and rows[0]["sha256"] == _sha256(pdf)

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.add_argument("--no-expand", dest="expand", action="store_false",
+                   help="search only the words as typed: no translations, transliterated names or amount spellings")
     p.add_argument("--json", action="store_true", help="one JSON object per hit")
     p.set_defaults(run=cmd_search)
 
@@ -136,12 +138,14 @@ def cmd_search(args) -> int:
     if index.ensure_current(archive.catalog):
         print("sanad: building the search index from the catalog first …", file=sys.stderr)
         index.rebuild(archive.catalog)
-    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort)
+    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand)
     if args.json:
         for hit in results.hits:
             _emit({"document_id": hit.document_id, "filename": hit.filename, "title": hit.title,
                    "page": hit.page, "score": hit.score, "snippet": hit.snippet})
         return EXIT_OK
+    for e in results.expansions:
+        print(f"also searched: {e.text} -> {', '.join(e.added)} ({e.kind})", file=sys.stderr)
     if not results.hits:
         print("No pages match.")
         return EXIT_OK
@@ -293,7 +297,8 @@ def cmd_ui(args) -> int:
     env = os.environ | {"SANAD_ARCHIVE": str(archive.root.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app),
            "--server.port", str(args.port), "--server.address", args.address,
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal"]
     print(f"Sanad is at http://{args.address}:{args.port}  (archive: {archive.root.resolve()}; Ctrl-C stops it)",
           file=sys.stderr)
     try:
