@@ -45,7 +45,8 @@ with st.form("search"):
 
 with st.expander("How to search"):
     st.markdown(
-        "- Words: all must appear. `OR` between words for either; `-word` to leave a word out.\n"
+        "- Words: pages with more of your words come first. `AND` between words to require both, "
+        "`OR` for either, `-word` or `NOT word` to leave a word out.\n"
         '- `"exact phrase"` in quotes; `word*` for any ending; `word~` for similar spellings.\n'
         "- Filters can also be typed: `source:…` `tag:…` `lang:fa` `lang:en` "
         "`date:2020-01-01..2020-12-31` (Persian dates such as `date:1399-01-05` work too).")
