@@ -39,6 +39,7 @@ from whoosh.fields import ID, TEXT, Schema
 
 import search.query as sq
 from search import schema as sanad_schema
+from search.index import VERSION_FILE, SearchIndex
 from search.query import parse_query
 
 REPO = Path(__file__).resolve().parent.parent
@@ -184,15 +185,20 @@ def _write(ix, docs, procs):
 
 
 def build_quality_indexes(docs, workdir: Path, procs: int):
-    """Three indexes of the same articles; returns {name: (index, id field)}."""
+    """Three indexes of the same articles; returns {name: index}. Sanad's is written in the
+    layout of an archive's index (schema version marker included), so that it is searched
+    through ``search.index.SearchIndex`` exactly as users search."""
     built = {}
-    sanad_dir = workdir / f"sanad-v{sanad_schema.SCHEMA_VERSION}"
-    if not index.exists_in(str(sanad_dir)):
+    sanad_dir = workdir / f"sanad-v{sanad_schema.SCHEMA_VERSION}" / "index"
+    if not (sanad_dir / VERSION_FILE).exists():
+        shutil.rmtree(sanad_dir, ignore_errors=True)
         sanad_dir.mkdir(parents=True, exist_ok=True)
         ix = index.create_in(str(sanad_dir), sanad_schema.build_schema())
         _write(ix, ({"key": f"{d}:1", "document_id": d, "page": 1, "filename": f"{d}.ham",
-                     "title": title, "text": text, "exact": text, "lang": "fa", "source": "hamshahri"}
+                     "title": title, "text": text, "exact": text, "stem": text, "lang": "fa",
+                     "source": "hamshahri"}
                     for d, title, text in docs), procs)
+        (sanad_dir / VERSION_FILE).write_text(str(sanad_schema.SCHEMA_VERSION))
     built["sanad"] = index.open_dir(str(sanad_dir))
     for name, analyzer in (("standard", StandardAnalyzer()), ("lucene-fa", lucene_persian_analyzer())):
         path = workdir / name

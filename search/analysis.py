@@ -26,7 +26,8 @@ from functools import lru_cache
 from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
-__all__ = ["fold", "text_analyzer", "exact_analyzer", "SanadTokenizer", "SanadFilter", "persian_stem"]
+__all__ = ["fold", "text_analyzer", "exact_analyzer", "stem_analyzer", "SanadTokenizer", "SanadFilter",
+           "persian_stem", "aggressive_stem"]
 
 ZWNJ = "\u200c"
 
@@ -270,6 +271,18 @@ _PROTECTED_WORDS = """
 تلاش معاش فراش نقاش خشخاش کاش ذات حیات نجات برات ساعات اوقات
 """.split()
 
+# hazm's stopword list mixes function words with frequent content words. Removing a content word
+# makes it unsearchable (a query for رشد جمعیت loses "growth"); keeping a frequent word costs
+# little under BM25, whose IDF already gives it a small weight. These are kept as terms: nouns,
+# adjectives and the verbal nouns of compound verbs (بهره برداری, راه اندازی, جلوگیری).
+_CONTENT_WORDS = """
+رشد روش راه خطر بزرگ کوچک تغییر سهم متر اجرا تهیه نشست پخش خوب خوبی عالی جدید جدی بخش بخشی
+جمع جمعی افراد افرادی فرد فردی شخصی نیاز حل مناسب مهم لازم کامل کافی عدم شروع تبدیل تعیین دسته
+نوع نوعی ساله سالهای دهه زاده بیان خاص ویژه مشخص متفاوت نحوه سازی برداری گذاری ریزی بندی گیری
+اوری کننده کنندگان شمار تعداد طول حداقل نیمه جاری امر امکان اخیر اخرین اولین نخستین ابتدا روند
+پیدا علت سبب باعث خطر دار دارای مواجه دچار ترتیب خاطرنشان لحاظ علیه شامل حد
+""".split()
+
 
 class _Lexicon:
     """hazm's word list and stopwords, folded once per process on first use."""
@@ -283,6 +296,7 @@ class _Lexicon:
                 self.known.add(fold(word))
         self.protected = {fold(w) for w in _PROTECTED_WORDS}
         persian_stops = {fold(w.replace("_", " ")) for w in _hazm_data("stopwords.dat")}
+        persian_stops -= {fold(w) for w in _CONTENT_WORDS}
         # Multi-word entries ("آمده است") can never equal one token: keep single words only.
         self.stopwords = frozenset(w for w in persian_stops if " " not in w) | _ENGLISH_STOPWORDS
 
@@ -341,15 +355,34 @@ def persian_stem(word: str) -> str:
     return word
 
 
+# The second, aggressive level: Lucene's PersianStemmer suffixes plus the plural/possessive ones,
+# stripped without looking at a word list (ایران -> ایر, ادبیات -> ادب, المللی -> الملل). It joins
+# variants the careful stemmer keeps apart and over-stems names, so its field has a low weight.
+_AGGRESSIVE_SUFFIXES = ("های", "ات", "ان", "ترین", "تر", "یی", "ی", "ها")
+
+
+@lru_cache(maxsize=200_000)
+def aggressive_stem(word: str) -> str:
+    """Suffix stripping without a lexicon, each suffix tried once in order; 2+ letters remain."""
+    word = persian_stem(word) if ZWNJ in word else word
+    word = word.replace(ZWNJ, "")
+    for suffix in _AGGRESSIVE_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+    return word
+
+
 _LATIN_WORD = re.compile(r"[a-z]+")
 
 
 @lru_cache(maxsize=300_000)
-def _stem_term(text: str) -> str:
+def _stem_term(text: str, aggressive: bool = False) -> str:
     """Stem a folded term by its script; digits, codes and mixed-script terms stay as they are."""
     if _LATIN_WORD.fullmatch(text):
         return porter_stem(text)
     if _PERSIAN_RE.fullmatch(text):
+        if aggressive:
+            return aggressive_stem(text)
         return persian_stem(text).replace(ZWNJ, "")
     return text.replace(ZWNJ, "")
 
@@ -362,15 +395,17 @@ class SanadFilter(Filter):
     are removed the same way) still matches.
     """
 
-    def __init__(self, stem: bool = True, stop: bool = True):
+    def __init__(self, stem: bool = True, stop: bool = True, aggressive: bool = False):
         self.stem = stem
         self.stop = stop
+        self.aggressive = aggressive
 
     def __eq__(self, other):
         return self.__class__ is other.__class__ and self.__dict__ == other.__dict__
 
     def __call__(self, tokens):
         stops = _lexicon().stopwords if self.stop else frozenset()
+        aggressive = getattr(self, "aggressive", False)
         removed = 0
         for t in tokens:
             text = t.text
@@ -382,7 +417,7 @@ class SanadFilter(Filter):
                     continue
                 t.stopped = True
             elif self.stem and not getattr(t, "unit", False):
-                text = _stem_term(text)
+                text = _stem_term(text, aggressive)
             elif ZWNJ in text:
                 text = text.replace(ZWNJ, "")
             t.text = text
@@ -394,6 +429,11 @@ class SanadFilter(Filter):
 def text_analyzer():
     """Folded, stopwords removed, stemmed: the main ``text`` and ``title`` fields."""
     return SanadTokenizer() | SanadFilter(stem=True, stop=True)
+
+
+def stem_analyzer():
+    """Like ``text_analyzer`` with the aggressive stemmer: the low-weight ``stem`` field."""
+    return SanadTokenizer() | SanadFilter(stem=True, stop=True, aggressive=True)
 
 
 def exact_analyzer():

@@ -30,6 +30,14 @@ LOCK_WAIT = 600  # seconds a writer waits for another writer before giving up
 SNIPPET_CHARS = 240
 VERSION_FILE = "SANAD_SCHEMA_VERSION"
 EXPANSION_WEIGHT = 0.5  # a page found only through a translation or transliteration ranks lower
+
+# Pseudo-relevance feedback (RM3-style): the words that weigh most in the best pages of a first
+# pass are added, weighted, to the query, and the matching pages are ranked again. Feedback only
+# re-ranks: the pages that match stay exactly those that match the query as typed (and expanded).
+FEEDBACK_DOCS = 10  # pages of the first pass that the words are taken from
+FEEDBACK_TERMS = 20  # words added
+FEEDBACK_WEIGHT = 2.0  # total boost shared by the added words, in proportion to their weight
+FEEDBACK_MAX_DF = 0.1  # words on more than this share of the pages carry no topic: skipped
 _NAME_KEYS: dict[str, tuple] = {}
 
 
@@ -151,7 +159,7 @@ class SearchIndex:
                     writer.add_document(
                         key=f"{doc_id}:{page.number}", document_id=doc_id, page=page.number,
                         filename=doc.filename, title=doc.title, text=page.text,
-                        exact=page.text + _amount_terms(page.text),
+                        exact=page.text + _amount_terms(page.text), stem=page.text,
                         lang=page.lang, source=doc.source, tags=",".join(doc.tags),
                         dates=" ".join(catalog.page_dates(doc_id, page.number)), added=added_at,
                     )
@@ -164,18 +172,20 @@ class SearchIndex:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def search(self, text: str, *, limit: int = 20, sort: str = "relevance", expand: bool = True) -> SearchResults:
+    def search(self, text: str, *, limit: int = 20, sort: str = "relevance", expand: bool = True,
+               feedback: bool | None = None) -> SearchResults:
         """Search pages. With ``expand``, words are also looked up in the other language
         (glossary), the other script (names) and other spellings of amounts; pages that match
-        only through such an alternative rank below pages that match what was typed."""
-        query = parse_query(text, self.schema)
+        only through such an alternative rank below pages that match what was typed.
+
+        ``feedback`` re-ranks with words taken from the best pages of a first pass (see
+        ``FEEDBACK_*``). By default it is on for relevance-ranked queries of plain words with
+        ``expand``, and off for date order, phrases and filter-only queries."""
         ix = self._open()
-        expanded = None
-        if expand:
-            expanded = crosslingual.expand(text, crosslingual.archive_glossary(self.path.parent), self._name_keys(ix))
-            if expanded.expansions:
-                query = Q.Or([query, Q.Or([parse_query(expanded.alternative, self.schema)], boost=EXPANSION_WEIGHT)])
+        query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
+            if feedback:
+                query = feedback_query(searcher, query, self.schema)
             kwargs = {"limit": limit, "terms": True}
             if sort == "date":
                 kwargs |= {"sortedby": "added", "reverse": True}
@@ -184,6 +194,29 @@ class SearchIndex:
             total = len(results)
         return SearchResults(text, hits, total, len({h.document_id for h in hits}),
                              expanded.expansions if expanded else [])
+
+    def ranked_pages(self, text: str, *, limit: int = 1000, expand: bool = True,
+                     feedback: bool | None = None) -> list[tuple[str, int, float]]:
+        """(document id, page, score) in the order ``search`` ranks them, without snippets:
+        for evaluating the ranking over deep result lists."""
+        ix = self._open()
+        query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
+        with ix.searcher(weighting=weighting()) as searcher:
+            if feedback:
+                query = feedback_query(searcher, query, self.schema)
+            return [(r["document_id"], r["page"], r.score) for r in searcher.search(query, limit=limit)]
+
+    def _query(self, ix, text: str, sort: str, expand: bool, feedback: bool | None):
+        """The query for ``text`` with its expansions, and whether feedback applies to it."""
+        query = parse_query(text, self.schema)
+        if feedback is None:
+            feedback = expand and sort == "relevance" and _is_plain_words(query)
+        expanded = None
+        if expand:
+            expanded = crosslingual.expand(text, crosslingual.archive_glossary(self.path.parent), self._name_keys(ix))
+            if expanded.expansions:
+                query = Q.Or([query, Q.Or([parse_query(expanded.alternative, self.schema)], boost=EXPANSION_WEIGHT)])
+        return query, expanded, feedback
 
     def _name_keys(self, ix) -> crosslingual.NameKeys:
         """Skeleton keys of every word in the index, rebuilt when the index has changed."""
@@ -227,6 +260,64 @@ class SearchIndex:
             if page is not None and page.text != indexed[key]:
                 report.different.append(key)
         return report
+
+
+def _is_plain_words(query) -> bool:
+    """True when the query ranks by words (a stemmed-word lookup) and holds no phrase."""
+    words = False
+    for leaf in query.leaves():
+        if isinstance(leaf, Q.Phrase):
+            return False
+        if isinstance(leaf, Q.Term) and leaf.fieldname == "text":
+            words = True
+    return words
+
+
+def feedback_query(searcher, query, schema, *, docs: int | None = None, terms: int | None = None,
+                   weight: float | None = None):
+    """``query`` re-weighted with pseudo-relevance feedback (a relevance model, RM3-style).
+
+    Each of the best ``docs`` pages of a first pass votes for its words with their share of the
+    page's words times the page's share of the first-pass score; the ``terms`` words with most
+    votes (leaving out very common ones) are added on the stemmed field, boosted in proportion to
+    their votes with ``weight`` in all. The added words are optional (AndMaybe): they change the
+    order of the pages that match, never which pages match."""
+    docs = FEEDBACK_DOCS if docs is None else docs
+    terms = FEEDBACK_TERMS if terms is None else terms
+    weight = FEEDBACK_WEIGHT if weight is None else weight
+    if docs <= 0 or terms <= 0 or weight <= 0:
+        return query
+    first = searcher.search(query, limit=docs)
+    total_score = sum(hit.score for hit in first)
+    if not total_score:
+        return query
+    analyzer = schema["text"].analyzer
+    votes: dict[str, float] = {}
+    for hit in first:
+        counts: dict[str, int] = {}
+        for token in analyzer(hit.get("text", ""), mode="index"):
+            if not getattr(token, "part", False):
+                counts[token.text] = counts.get(token.text, 0) + 1
+        length = sum(counts.values())
+        if not length:
+            continue
+        share = hit.score / total_score / length
+        for word, count in counts.items():
+            votes[word] = votes.get(word, 0.0) + share * count
+    max_df = FEEDBACK_MAX_DF * searcher.doc_count()
+    chosen = []
+    for word, vote in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+        if len(word) < 2 or word.isdigit():
+            continue
+        if 0 < searcher.doc_frequency("text", word) <= max_df:
+            chosen.append((word, vote))
+            if len(chosen) == terms:
+                break
+    if not chosen:
+        return query
+    scale = weight / sum(vote for _, vote in chosen)
+    extra = Q.Or([Q.Term("text", word, boost=vote * scale) for word, vote in chosen])
+    return Q.AndMaybe(query, extra)
 
 
 def _amount_terms(text: str) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from whoosh import query as Q
 
 from archive.errors import QueryError
-from search.analysis import _PREFIXES, _SUFFIX_WORDS, exact_analyzer, fold, text_analyzer
+from search.analysis import _PREFIXES, _SUFFIX_WORDS, exact_analyzer, fold, stem_analyzer, text_analyzer
 
 # Score weights of the fields a plain word is looked up in (tuned with bench/retrieval.py
 # --tune). A small exact boost is enough to put the very form typed first; larger ones cost MAP.
@@ -32,6 +32,7 @@ TEXT_BOOST = 1.0
 EXACT_BOOST = 0.25
 TITLE_BOOST = 0.25
 FILENAME_BOOST = 1.0
+STEM_BOOST = 0.25  # the aggressively stemmed field (see search.schema)
 
 MAX_QUERY_CHARS = 1000  # a pasted paragraph is cut here, at a space
 MAX_TERMS = 64  # and to this many words/operators
@@ -39,6 +40,7 @@ MAX_FUZZY = 2
 
 _TEXT = text_analyzer()
 _EXACT = exact_analyzer()
+_STEM = stem_analyzer()
 
 _FIELDS = {"source": "source", "tag": "tag", "tags": "tag", "lang": "lang", "doc": "doc", "date": "date"}
 _LANGS = {"fa": ("fa", "mixed"), "en": ("en", "mixed"), "mixed": ("mixed",)}
@@ -224,13 +226,14 @@ class _Parser:
         """Plain words: one clause per analysed word, stemmed and exact lookups summed."""
         exact = [(t.startchar, t.text) for t in _EXACT(text, chars=True, mode="query")]
         stems = {t.startchar: t.text for t in _TEXT(text, chars=True, mode="query")}
+        roots = {t.startchar: t.text for t in _STEM(text, chars=True, mode="query")} if STEM_BOOST > 0 else {}
         clauses = []
         for start, term in exact:
             stem = stems.get(start)
             if stem is None and not self.keep_stopwords:
                 self.dropped_stopwords = True
                 continue
-            clauses.append(_word_clause(term, stem))
+            clauses.append(_word_clause(term, stem, roots.get(start)))
         if not clauses:
             return None
         return ("should", clauses[0] if len(clauses) == 1 else Q.And(clauses))
@@ -241,7 +244,8 @@ class _Parser:
         if not exact:
             return None
         if len(exact) == 1:
-            return ("should", _word_clause(exact[0], stems[0] if stems else None))
+            roots = [t.text for t in _STEM(text, mode="query")] if STEM_BOOST > 0 else []
+            return ("should", _word_clause(exact[0], stems[0] if stems else None, roots[0] if roots else None))
         alternatives = [Q.Phrase("exact", exact, boost=1.0 + EXACT_BOOST)]
         if len(stems) > 1:
             alternatives.append(Q.Phrase("text", stems))
@@ -250,10 +254,12 @@ class _Parser:
         return ("should", _or(alternatives))
 
 
-def _word_clause(term: str, stem: str | None) -> Q.Query:
+def _word_clause(term: str, stem: str | None, root: str | None = None) -> Q.Query:
     subs = [("exact", term, EXACT_BOOST), ("filename", term, FILENAME_BOOST)]
     if stem is not None:
         subs += [("text", stem, TEXT_BOOST), ("title", stem, TITLE_BOOST)]
+    if root is not None and stem is not None:
+        subs.append(("stem", root, STEM_BOOST))
     # a zero boost would make Whoosh's quality skipping divide by zero
     terms = [Q.Term(field, t, boost=boost) for field, t, boost in subs if boost > 0]
     if stem is None and EXACT_BOOST <= 0:

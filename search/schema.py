@@ -5,11 +5,11 @@ from __future__ import annotations
 from whoosh import scoring
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from search.analysis import exact_analyzer, text_analyzer
+from search.analysis import exact_analyzer, stem_analyzer, text_analyzer
 
 # Bump whenever analysis.py or this schema changes what gets indexed: an index written with
 # another version must be rebuilt from the catalog.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # BM25F parameters, tuned on the Hamshahri queries with bench/retrieval.py --tune together with
 # the field boosts in search/query.py: B 0.3-0.9 x K1 0.8-2.5 x exact/title boosts 0-1.5.
@@ -33,6 +33,9 @@ def build_schema() -> Schema:
         text=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
         # unstemmed twin of `text`: exact words rank above stemmed-only matches
         exact=TEXT(analyzer=exact, stored=False, phrase=True),
+        # aggressively stemmed twin of `text` (low weight): joins variants the careful stemmer
+        # keeps apart (ادبیات/ادب, المللی/الملل); no positions, it only adds to the score
+        stem=TEXT(analyzer=stem_analyzer(), stored=False, phrase=False),
         lang=ID(stored=True),
         source=TEXT(analyzer=exact, stored=True),
         tags=KEYWORD(commas=True, lowercase=True, stored=True),
