@@ -26,10 +26,10 @@ def make_demo_files(folder: Path) -> list[Path]:
     render(make_letter(1), "nazli").save(clean)
     files.append(clean)
     photo = folder / "letter-phone-photo.jpg"
-    degrade(render(make_letter(2), "NotoNaskhArabic"), "scan", seed=2).convert("RGB").save(photo, quality=80)
+    degrade(render(make_letter(2), "naskh"), "scan", seed=2).convert("RGB").save(photo, quality=80)
     files.append(photo)
     pdf = folder / "letters-scanned.pdf"
-    pages = [render(make_letter(seed), font).convert("RGB") for seed, font in ((3, "homa"), (4, "NotoSansArabic"))]
+    pages = [render(make_letter(seed), font).convert("RGB") for seed, font in ((3, "homa"), (4, "notosans"))]
     pages[0].save(pdf, save_all=True, append_images=pages[1:], resolution=300)
     files.append(pdf)
     report = make_english_report(1)
