@@ -2,11 +2,15 @@
 
     python -m bench.retrieval            # Hamshahri quality + 100,000 synthetic pages
     python -m bench.retrieval --quick    # Hamshahri quality + 5,000 synthetic pages
-    python -m bench.retrieval --tune     # also grid-search BM25F and field boosts
+    python -m bench.retrieval --tune     # also grid-search BM25F and field boosts (first pass)
 
 (i) Quality: indexes the Hamshahri subset (../shared/corpus/retrieval/hamshahri) three ways
     (Sanad; Whoosh's StandardAnalyzer; a re-implementation of Lucene 10's PersianAnalyzer) and
-    prints MAP, P@10 and nDCG@10 for its 25 title queries.
+    prints MAP, P@10 and nDCG@10 for its 25 title queries. Sanad is searched through
+    search.index.SearchIndex, the path the CLI and UI use (expansion and feedback included), for
+    the Persian queries and for their English translations (bench/crosslingual_queries.tsv);
+    --ablation adds Sanad without pseudo-relevance feedback. Also prints SearchIndex.search
+    latency over the Hamshahri queries.
 (ii) Speed: indexes synthetic ~2 KB Persian and English pages with Sanad's schema and with the
     same schema using StandardAnalyzer, in the same run (the machine is shared, so only ratios
     are comparable), then times word, phrase, boolean and filtered queries.
@@ -218,30 +222,53 @@ def baseline_query(ix, text):
 
 
 def evaluate(searcher, make_query, queries, qrels, depth=1000):
+    return evaluate_ranking(lambda text: [hit["document_id"] for hit in searcher.search(make_query(text), limit=depth)],
+                            queries, qrels)
+
+
+def evaluate_ranking(rank, queries, qrels, per_query=None):
+    """MAP, P@10, nDCG@10 of ``rank(text) -> document ids, best first``."""
     aps, p10s, ndcgs = [], [], []
     for qid, text in queries:
         relevant = qrels.get(qid, set())
-        hits = searcher.search(make_query(text), limit=depth)
-        ranked = [hit["document_id"] for hit in hits]
+        ranked = list(dict.fromkeys(rank(text)))  # a document counts once, at its best page
         found, precision_sum, dcg = 0, 0.0, 0.0
-        for rank, doc in enumerate(ranked, 1):
+        for r, doc in enumerate(ranked, 1):
             if doc in relevant:
                 found += 1
-                precision_sum += found / rank
-                if rank <= 10:
-                    dcg += 1 / math.log2(rank + 1)
+                precision_sum += found / r
+                if r <= 10:
+                    dcg += 1 / math.log2(r + 1)
         ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(relevant), 10) + 1))
         aps.append(precision_sum / len(relevant) if relevant else 0.0)
         p10s.append(sum(1 for d in ranked[:10] if d in relevant) / 10)
         ndcgs.append(dcg / ideal if ideal else 0.0)
+        if per_query is not None:
+            per_query[qid] = aps[-1]
     n = len(queries)
     return sum(aps) / n, sum(p10s) / n, sum(ndcgs) / n
 
 
 def sanad_eval(ix, queries, qrels, weighting=None):
+    """First-pass ranking only (parse_query + BM25F, no expansion or feedback): for --tune."""
     schema = ix.schema
     with ix.searcher(weighting=weighting or sanad_schema.weighting()) as s:
         return evaluate(s, lambda text: parse_query(text, schema), queries, qrels)
+
+
+def sanad_archive_eval(sx: SearchIndex, queries, qrels, depth=1000, per_query=None, **options):
+    """Sanad as users get it: SearchIndex's ranking (expansion, feedback) over the index."""
+    return evaluate_ranking(lambda text: [doc for doc, _, _ in sx.ranked_pages(text, limit=depth, **options)],
+                            queries, qrels, per_query)
+
+
+def load_english_queries(path: Path = REPO / "bench" / "crosslingual_queries.tsv"):
+    queries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            qid, text = line.split("\t", 1)
+            queries.append((qid, text.strip()))
+    return queries
 
 
 def run_quality(args, workdir: Path):
@@ -253,19 +280,38 @@ def run_quality(args, workdir: Path):
     indexes = build_quality_indexes(docs, workdir, args.procs)
     print(f"Hamshahri: {len(docs)} articles, {len(queries)} queries "
           f"(indexes ready in {time.perf_counter() - t0:.0f} s)\n")
-    results = {"sanad": sanad_eval(indexes["sanad"], queries, qrels)}
+    sx = SearchIndex(Path(indexes["sanad"].storage.folder))
+    results = {"sanad": sanad_archive_eval(sx, queries, qrels)}
+    if args.ablation:
+        results["sanad-first-pass"] = sanad_archive_eval(sx, queries, qrels, feedback=False)
     for name in ("standard", "lucene-fa"):
         ix = indexes[name]
         with ix.searcher(weighting=scoring.BM25F()) as s:
             results[name] = evaluate(s, lambda text, ix=ix: baseline_query(ix, text), queries, qrels)
-    labels = {"sanad": "(a) Sanad", "standard": "(b) Whoosh StandardAnalyzer",
-              "lucene-fa": "(c) Lucene 10 PersianAnalyzer chain"}
-    print(f"{'system':38} {'MAP':>7} {'P@10':>7} {'nDCG@10':>8}")
+    english = load_english_queries()
+    if english:
+        results["sanad-en"] = sanad_archive_eval(sx, english, qrels)
+    labels = {"sanad": "(a) Sanad", "sanad-first-pass": "(a') Sanad without feedback",
+              "standard": "(b) Whoosh StandardAnalyzer", "lucene-fa": "(c) Lucene 10 PersianAnalyzer chain",
+              "sanad-en": "(d) Sanad, English queries (expanded)"}
+    print(f"{'system':40} {'MAP':>7} {'P@10':>7} {'nDCG@10':>8}")
     for name, (m, p, n) in results.items():
-        print(f"{labels[name]:38} {m:7.4f} {p:7.4f} {n:8.4f}")
+        print(f"{labels[name]:40} {m:7.4f} {p:7.4f} {n:8.4f}")
     base = results["lucene-fa"]
     print("Sanad vs (c): " + ", ".join(
         f"{label} {100 * (a / b - 1):+.1f}%" for label, a, b in zip(("MAP", "P@10", "nDCG@10"), results["sanad"], base)))
+    if "sanad-en" in results:
+        print("English vs Persian queries (d)/(a): " + ", ".join(
+            f"{label} {100 * a / b:.0f}%" for label, a, b in zip(("MAP", "P@10", "nDCG@10"), results["sanad-en"], results["sanad"])))
+    print("\nSanad query latency, SearchIndex.search (top 20 with snippets), each query run once:")
+    for label, qs in (("Persian", queries), ("English", english)):
+        times = []
+        for _, text in qs:
+            t0 = time.perf_counter()
+            sx.search(text, limit=20)
+            times.append((time.perf_counter() - t0) * 1000)
+        if times:
+            print(f"  {label:8} p50 {percentile(times, 50):6.0f} ms   p95 {percentile(times, 95):6.0f} ms   max {max(times):6.0f} ms")
     if args.tune:
         tune(indexes["sanad"], queries, qrels)
 
@@ -455,6 +501,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="5,000 synthetic pages instead of 100,000")
     parser.add_argument("--pages", type=int, help="number of synthetic pages (overrides --quick)")
     parser.add_argument("--tune", action="store_true", help="grid-search BM25F and field boosts")
+    parser.add_argument("--ablation", action="store_true", help="also print Sanad without feedback")
     parser.add_argument("--skip-speed", action="store_true", help="only the Hamshahri part")
     parser.add_argument("--skip-quality", action="store_true", help="only the synthetic-pages part")
     parser.add_argument("--procs", type=int, default=2, help="Whoosh writer processes (default 2)")

@@ -36,7 +36,7 @@ EXPANSION_WEIGHT = 0.5  # a page found only through a translation or translitera
 # re-ranks: the pages that match stay exactly those that match the query as typed (and expanded).
 FEEDBACK_DOCS = 10  # pages of the first pass that the words are taken from
 FEEDBACK_TERMS = 20  # words added
-FEEDBACK_WEIGHT = 2.0  # total boost shared by the added words, in proportion to their weight
+FEEDBACK_WEIGHT = 4.0  # total boost shared by the added words, in proportion to their weight
 FEEDBACK_MAX_DF = 0.1  # words on more than this share of the pages carry no topic: skipped
 _NAME_KEYS: dict[str, tuple] = {}
 

@@ -8,7 +8,7 @@ import pytest
 from whoosh import index
 from whoosh import query as Q
 
-from search.analysis import exact_analyzer, fold, persian_stem, text_analyzer
+from search.analysis import aggressive_stem, exact_analyzer, fold, persian_stem, stem_analyzer, text_analyzer
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
 TEXT = text_analyzer()
@@ -136,6 +136,24 @@ def test_english_lowercase_stopwords_stem():
 def test_persian_stopwords_removed_after_folding():
     # hazm lists "این" and "است" with Persian letters; the text uses Arabic-keyboard variants
     assert terms(TEXT, "اين كتاب است") == ["کتاب"]
+
+
+def test_content_words_from_hazms_stopword_list_stay_searchable():
+    # hazm lists رشد (growth) and روش (method) among its stopwords
+    assert terms(TEXT, "ميزان رشد جمعيت") == ["میزان", "رشد", "جمعیت"]
+    assert terms(TEXT, "روش جديد") == ["روش", "جدید"]
+
+
+@pytest.mark.parametrize("word, root", [
+    ("ادبیات", "ادب"), ("المللی", "الملل"), ("کتاب‌های", "کتاب"), ("خسارات", "خسار"), ("ایران", "ایر"),
+])
+def test_aggressive_stem_field(word, root):
+    assert aggressive_stem(fold(word)) == root or terms(stem_analyzer(), word) == [root]
+    assert terms(stem_analyzer(), word) == [root]
+
+
+def test_aggressive_field_keeps_codes_and_latin():
+    assert terms(stem_analyzer(), "N95 ۱۲۳۴/ص/۹۹ reports", mode="query") == ["n95", "1234/ص/99", "report"]
 
 
 def test_stemmer_is_idempotent_on_short_words():

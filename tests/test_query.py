@@ -28,7 +28,7 @@ def ix(tmp_path_factory):
     with ix.writer() as w:
         for key, (text, lang, source, tags, dates, doc) in PAGES.items():
             w.add_document(key=f"{doc}:1", document_id=doc, page=1, filename=f"{key}.pdf", title="",
-                           text=text, exact=text, lang=lang, source=source, tags=tags, dates=dates,
+                           text=text, exact=text, stem=text, lang=lang, source=source, tags=tags, dates=dates,
                            added=dt.datetime(2024, 1, 1))
     return ix
 
@@ -149,3 +149,30 @@ def test_fallbacks_search_something(ix):
     assert set(found(ix, '"اوین')) == {"b"}
     assert found(ix, "the and") == [] or True  # only stopwords: searched, not an error
     assert set(found(ix, "در")) >= {"a", "b"}  # a lone stopword is still found in the exact field
+
+
+# --- pseudo-relevance feedback ----------------------------------------------------------------
+
+def test_feedback_reranks_without_changing_what_matches(tmp_path, monkeypatch):
+    import search.index
+    from search.index import _is_plain_words, feedback_query
+
+    monkeypatch.setattr(search.index, "FEEDBACK_MAX_DF", 0.5)  # a tiny index: every word is common
+
+    pages = [f"زلزله بم آوار امدادگران چادر {n}" for n in range(4)]
+    pages += ["زلزله در ژاپن خسارت زیادی نداشت", "زلزله آوار امدادگران چادر",
+              "بازار بورس سهام", "قیمت نفت خام", "تیم ملی فوتبال", "نمایشگاه کتاب تهران",
+              "باران و سیل در شمال", "کنکور سراسری", "صادرات پسته", "مترو تجریش"]
+    ix = index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as w:
+        for n, text in enumerate(pages):
+            w.add_document(key=f"p{n}:1", document_id=f"p{n}", page=1, text=text, exact=text, stem=text)
+    query = parse_query("زلزله", ix.schema)
+    assert _is_plain_words(query) and not _is_plain_words(parse_query('"زلزله بم"', ix.schema))
+    with ix.searcher(weighting=weighting()) as s:
+        plain = [h["document_id"] for h in s.search(query, limit=None)]
+        rich = feedback_query(s, query, ix.schema, docs=4, terms=5, weight=4.0)
+        fed = [h["document_id"] for h in s.search(rich, limit=None)]
+    assert set(fed) == set(plain)  # feedback only re-ranks
+    # the page about the same event (rubble, rescuers, tents) now ranks above the one about Japan
+    assert fed.index("p5") < fed.index("p4")
