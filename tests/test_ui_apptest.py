@@ -177,7 +177,7 @@ def test_other_pages_render(app, ui_archive):
         no_errors(at)
 
 
-def test_batch_unpacks_zips_reports_failures_and_retries(tmp_path):
+def test_batch_keeps_zips_reports_failures_and_retries(tmp_path):
     import io
     import time
     import json
@@ -193,7 +193,7 @@ def test_batch_unpacks_zips_reports_failures_and_retries(tmp_path):
                ("broken.pdf", b"%PDF-1.4 this is not really a pdf")]
     folder = web.create_batch(root, uploads, "zip test", ["z"])
     names = sorted(f["name"] for f in json.loads((folder / web.MANIFEST).read_text())["files"])
-    assert names == ["broken.pdf", "bundle-unzipped/escape.txt", "bundle-unzipped/inner/a.txt", "evil name_.txt"]
+    assert names == ["broken.pdf", "bundle.zip", "evil name_.txt"]
     assert all((folder / "files" / n).resolve().is_relative_to(folder / "files") for n in names)
 
     def settle():
@@ -208,8 +208,10 @@ def test_batch_unpacks_zips_reports_failures_and_retries(tmp_path):
     web.start_ingest(root, folder)
     batch = settle()
     status = {f.name: f.status for f in batch.files}
-    assert status == {"broken.pdf": "failed", "bundle-unzipped/escape.txt": "ingested",
-                      "bundle-unzipped/inner/a.txt": "ingested", "evil name_.txt": "ingested"}, batch.files
+    # The ZIP is kept as an original and each file in it becomes a document of its own.
+    assert status == {"broken.pdf": "failed", "bundle.zip": "ingested", "bundle.zip/../../escape.txt": "ingested",
+                      "bundle.zip/inner/a.txt": "ingested", "evil name_.txt": "ingested"}, batch.files
+    assert not (tmp_path / "escape.txt").exists() and not (root / "escape.txt").exists()
     broken = next(f for f in batch.files if f.name == "broken.pdf")
     assert broken.error  # the reason is shown
 
@@ -218,7 +220,7 @@ def test_batch_unpacks_zips_reports_failures_and_retries(tmp_path):
     assert not web.load_batch(root, folder, archive.catalog).finished
     batch = settle()
     assert next(f for f in batch.files if f.name == "broken.pdf").status == "failed"
-    assert len(archive.catalog.list_documents()) == 4
+    assert len(archive.catalog.list_documents()) == 5
     archive.close()
 
 

@@ -341,38 +341,21 @@ def _sha256(path: Path) -> str:
 
 
 def create_batch(root: Path, uploads: list[tuple[str, bytes]], source: str, tags: list[str]) -> Path:
-    """Save uploaded files (ZIPs unpacked) into a new batch folder; returns the folder."""
-    from ingest.unzip import unpack
-
+    """Save uploaded files into a new batch folder; returns the folder. ZIPs are saved as they
+    are: ingest keeps each ZIP as an original and makes every file in it a document."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder = inbox(root) / f"{stamp}-{os.urandom(3).hex()}"
     files_dir = folder / "files"
     files_dir.mkdir(parents=True)
-    entries, problems = [], []
+    entries = []
     for raw_name, data in uploads:
         path = _unique(files_dir, safe_filename(raw_name))
         path.write_bytes(data)
-        if path.suffix.lower() == ".zip" and data[:2] == b"PK":
-            target = files_dir / (path.stem + "-unzipped")
-            try:
-                for member in unpack(path, target):
-                    if member.path is None:
-                        problems.append({"path": f"{path.name}/{member.name}", "status": "failed",
-                                         "error": member.error})
-                    elif not Path(member.name).name.startswith("."):
-                        entries.append(str(member.path.relative_to(files_dir)))
-            except Exception as exc:  # a damaged ZIP: report it as the file's failure
-                problems.append({"path": path.name, "status": "failed", "error": str(exc)})
-            path.unlink()
-        else:
-            entries.append(path.name)
+        entries.append(path.name)
     manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "source": source, "tags": tags,
                 "files": [{"name": n, "sha256": _sha256(files_dir / n)} for n in entries]}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    with open(folder / LOG, "a", encoding="utf-8") as log:
-        for p in problems:
-            log.write(json.dumps(p, ensure_ascii=False) + "\n")
     return folder
 
 
