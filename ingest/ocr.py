@@ -103,7 +103,12 @@ def check_tesseract() -> None:
 
 
 def tesseract_version() -> str:
-    cmd = pytesseract.pytesseract.tesseract_cmd
+    return _version(pytesseract.pytesseract.tesseract_cmd)
+
+
+@lru_cache(maxsize=4)
+def _version(cmd: str) -> str:
+    # Cached: `tesseract --version` is a process start, and ocr_image checks before every page.
     if shutil.which(cmd) is None:
         raise ToolMissing(f"tesseract is not installed (looked for {cmd!r}); "
                           f"install the Debian packages: {DEBIAN_PACKAGES}")

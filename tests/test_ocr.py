@@ -182,3 +182,23 @@ def test_real_rotated_english_page():
     assert result.rotation == 180
     assert result.lang == "en"
     assert cer(truth, result.text) < 0.05
+
+
+def test_fast_median_equals_pillow():
+    import numpy as np
+    from PIL import ImageFilter
+
+    page = degrade(render(make_letter(5), "titr"), "noise", seed=5).crop((0, 0, 901, 677))
+    for im in (page, Image.new("L", (8, 9), 0), Image.fromarray(np.random.default_rng(1).integers(0, 256, (31, 17), dtype=np.uint8))):
+        assert images.denoise(im).tobytes() == im.filter(ImageFilter.MedianFilter(3)).tobytes()
+
+
+def test_even_out_matches_divide_blur_threshold():
+    import numpy as np
+    from PIL import ImageFilter
+
+    gray = degrade(render(make_letter(6), "nazli"), "shading", seed=6).convert("L")
+    reference = np.asarray(images.binarize(images.flatten(gray).filter(ImageFilter.GaussianBlur(1))))
+    ours = np.asarray(images.even_out(gray))
+    assert set(np.unique(ours)) <= {0, 255}
+    assert (reference != ours).mean() < 0.001
