@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.letters import DEGRADATIONS, Letter, degrade, make_letter, render
+from ingest.ocr import edit_distance
 
 try:
     from rapidfuzz.distance import Levenshtein as _rf
@@ -56,13 +57,7 @@ def normalize(text: str) -> str:
 def levenshtein(a, b) -> int:
     if _rf is not None:
         return _rf.distance(a, b)
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
+    return edit_distance(a, b)
 
 
 def cer(truth: str, ocr: str) -> float:

@@ -389,7 +389,11 @@ _REFERENCE = re.compile(r"(\d+)\s*/\s*([\u0621-\u064a\u067e\u0686\u0698\u06a9\u0
 
 
 def _edits(a: str, b: str) -> int:
-    a, b = a.translate(_TO_ASCII), b.translate(_TO_ASCII)
+    return edit_distance(a.translate(_TO_ASCII), b.translate(_TO_ASCII))
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance; the strings compared here are short (words and lines)."""
     prev = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
         cur = [i]

@@ -11,7 +11,7 @@ from archive.errors import InputError, TooLarge
 
 _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-MAX_DOCX_XML = 200 << 20  # uncompressed word/document.xml; more is a zip bomb, not a letter
+MAX_XML_BYTES = 200 << 20  # uncompressed document XML; more is a zip bomb, not a letter
 
 
 class _HTMLText(HTMLParser):
@@ -49,16 +49,21 @@ def html_text(markup: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def docx_pages(path: Path) -> list[str]:
-    """Paragraph text of a DOCX, split where the author put explicit page breaks."""
+def _zipped_xml(path: Path, name: str, kind: str) -> ElementTree.Element:
+    """Parse one XML member of an office file, refusing members that unpack to absurd sizes."""
     try:
         with zipfile.ZipFile(path) as z:
-            member = z.getinfo("word/document.xml")
-            if member.file_size > MAX_DOCX_XML:
-                raise TooLarge("the DOCX text is larger than 200 MB when unpacked")
-            root = ElementTree.fromstring(z.read(member))
+            member = z.getinfo(name)
+            if member.file_size > MAX_XML_BYTES:
+                raise TooLarge(f"the {kind} text is larger than 200 MB when unpacked")
+            return ElementTree.fromstring(z.read(member))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
-        raise InputError(f"a damaged DOCX file ({exc})") from None
+        raise InputError(f"a damaged {kind} file ({exc})") from None
+
+
+def docx_pages(path: Path) -> list[str]:
+    """Paragraph text of a DOCX, split where the author put explicit page breaks."""
+    root = _zipped_xml(path, "word/document.xml", "DOCX")
     pages, lines = [], []
     for para in root.iter(f"{_W}p"):
         parts = []
@@ -79,14 +84,7 @@ def docx_pages(path: Path) -> list[str]:
 
 def odt_pages(path: Path) -> list[str]:
     """Paragraph and heading text of an OpenDocument text file (one page: ODF has no fixed pages)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            member = z.getinfo("content.xml")
-            if member.file_size > MAX_DOCX_XML:
-                raise TooLarge("the document text is larger than 200 MB when unpacked")
-            root = ElementTree.fromstring(z.read(member))
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
-        raise InputError(f"a damaged OpenDocument file ({exc})") from None
+    root = _zipped_xml(path, "content.xml", "OpenDocument")
     lines = ["".join(node.itertext()) for node in root.iter()
              if node.tag in (f"{_TEXT_NS}p", f"{_TEXT_NS}h")]
     return ["\n".join(lines).strip("\n")]
