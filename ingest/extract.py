@@ -197,5 +197,5 @@ def _ocr(number: int, image: Image.Image) -> PageResult:
     from ingest.ocr import ocr_image
 
     result = ocr_image(image)
-    return PageResult(number, result.text, "ocr", result.lang or detect_lang(result.text),
+    return PageResult(number, result.text, "ocr", result.lang,
                       result.confidence, result.width, result.height, result.words)

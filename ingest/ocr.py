@@ -23,6 +23,7 @@ from PIL import Image
 from archive.errors import InputError, ToolMissing
 from archive.models import WordBox
 from ingest import images
+from ingest.textclean import detect_lang, strip_bidi
 
 # OpenMP threading makes Tesseract 6-9x slower on 2 cores for identical output; callers run one
 # Tesseract per core instead. pytesseract's subprocess inherits os.environ.
@@ -31,7 +32,6 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 DEBIAN_PACKAGES = "tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng tesseract-ocr-script-arab"
 
 # Invisible direction marks Tesseract wraps around Latin runs in RTL text (fas+eng, Arabic models).
-BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]")
@@ -494,7 +494,7 @@ def _read_crops(page: Image.Image, boxes: list[WordBox], lang: str, settings: Oc
 
 def clean_text(text: str) -> str:
     """NFC, direction marks removed (they break search and copy-paste); ZWNJ is kept."""
-    return unicodedata.normalize("NFC", text).translate(BIDI_MARKS)
+    return strip_bidi(unicodedata.normalize("NFC", text))
 
 
 def assemble(words: list[WordBox]) -> str:
@@ -503,18 +503,6 @@ def assemble(words: list[WordBox]) -> str:
     for w in words:
         lines.setdefault(w.line, []).append(w.text)
     return "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
-
-
-def detect_lang(text: str) -> str:
-    arabic = len(_ARABIC_LETTER.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    if arabic + latin == 0:
-        return ""
-    if latin <= 0.1 * (arabic + latin):
-        return "fa"
-    if arabic <= 0.1 * (arabic + latin):
-        return "en"
-    return "mixed"
 
 
 def _mean_conf(words: list[WordBox]) -> float | None:

@@ -6,14 +6,20 @@ import re
 
 # Bidi controls are invisible, break search terms apart and are added by OCR engines and
 # PDF producers at will; ZWNJ (U+200C) is part of Persian spelling and is kept.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+BIDI_MARKS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                     "\u2066\u2067\u2068\u2069\ufeff"))
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+# Letters only: Persian and Arabic-Indic digits must not make an English page look Persian.
+_ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]")
 _LATIN = re.compile("[A-Za-z]")
 
 
+def strip_bidi(text: str) -> str:
+    return text.translate(BIDI_MARKS)
+
+
 def clean(text: str) -> str:
-    text = _BIDI.sub("", text)
+    text = strip_bidi(text)
     text = _CONTROL.sub("", text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -16,7 +16,8 @@ from archive.errors import TooLarge, ToolMissing
 from bench.letters import degrade, make_english_report, make_letter, render
 from bench.ocr import cer, lost_lines, normalize, recall
 from ingest import images
-from ingest.ocr import BIDI_MARKS, OcrSettings, check_tesseract, ocr_image
+from ingest.ocr import OcrSettings, check_tesseract, ocr_image
+from ingest.textclean import BIDI_MARKS
 
 REPO = Path(__file__).resolve().parents[1]
 TESSTEST = Path("/work/shared/corpus/ocr/tesseract-test/testing")

@@ -135,7 +135,7 @@ def cmd_search(args) -> int:
 
     archive = _archive(args)
     index = SearchIndex(archive.index_dir)
-    if index.ensure_current(archive.catalog):
+    if not index.current:
         print("sanad: building the search index from the catalog first …", file=sys.stderr)
         index.rebuild(archive.catalog)
     results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand)
