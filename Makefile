@@ -12,7 +12,7 @@ PORT ?= 8501
 # Debian packages Sanad runs on: Tesseract with Persian and Arabic-script models, poppler,
 # Persian fonts (demo scans and test pages), and Chromium for the browser tests.
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng tesseract-ocr-script-arab \
-	poppler-utils fonts-farsiweb fonts-noto-core chromium
+	poppler-utils fonts-farsiweb fonts-noto-core fonts-dejavu-core chromium
 
 .PHONY: run test setup system-packages demo clean-demo
 

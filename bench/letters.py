@@ -27,10 +27,11 @@ FONT_FILES = {
     "homa": "/usr/share/fonts/truetype/farsiweb/homa.ttf",
     "naskh": "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
     "notosans": "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+    "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # LibreOffice's default on Linux
     "latin": "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
     "latin_bold": "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
 }
-PERSIAN_FONTS = ["nazli", "titr", "homa", "naskh", "notosans"]
+PERSIAN_FONTS = ["nazli", "titr", "homa", "naskh", "notosans", "dejavu"]
 
 # Kinds accepted by degrade(); "clean" means the rendered page as is.
 DEGRADATIONS = ["blur", "rotate1", "rotate2", "noise", "jpeg", "dpi150", "shading", "scan",

@@ -212,13 +212,17 @@ def sideways(gray: Image.Image) -> bool:
     """True when text lines run vertically (page turned by 90 or 270 degrees).
 
     Lines of text make the row profile of an upright page far more uneven than its column profile.
+    The paper is flattened first: the dark corner of a shaded photo otherwise counts as ink, and
+    made two upright shaded letters look sideways (column/row ratio 1.7 and 2.7), each costing an
+    orientation check of 2-4 s. Flattened, bench.ocr's and bench.pipeline's 48 pages measure at
+    most 0.8 upright and at least 1.26 turned by 90 degrees.
     """
-    small = gray.reduce(max(1, round(min(gray.size) / 500)))
+    small = flatten(gray.reduce(max(1, round(min(gray.size) / 500))))
     a = np.asarray(small, dtype=np.uint8)
     ink = (a < otsu_threshold(a)).astype(np.float32)
     rows = ink.sum(axis=1) / max(1, ink.shape[1])
     cols = ink.sum(axis=0) / max(1, ink.shape[0])
-    return float(cols.std()) > 1.3 * float(rows.std())
+    return float(cols.std()) > 1.1 * float(rows.std())
 
 
 def _sample(gray: Image.Image, side: int = 1200) -> Image.Image:

@@ -16,7 +16,7 @@ from archive.errors import TooLarge, ToolMissing
 from bench.letters import degrade, make_english_report, make_letter, render
 from bench.ocr import cer, lost_lines, normalize, recall
 from ingest import images
-from ingest.ocr import OcrSettings, check_tesseract, ocr_image
+from ingest.ocr import check_tesseract, ocr_image
 from ingest.textclean import BIDI_MARKS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,6 +97,27 @@ def test_valid_date():
     assert not valid_date("۱۳۹۸/۱۳/۱۴") and not valid_date("۱۳۹۹/۱۲/۳۲۰") and not valid_date("۹۸/۲/۸۳۳۶")
 
 
+def test_date_readings_vote():
+    from ingest.ocr import _vote
+
+    # Readings seen in bench.ocr: the page read ۱۴۰۰ as ۱۳۰۰; the line crops mostly did not.
+    readings = ["تاریخ: ۱۴۰۰/۰۳/۱۳", "تاریخ: ۱۴۰۰/۰۳/۱۳", "تاریخ: ۱۳۰۰/۰۳/۱۳", "۱۴۰۰/۰۳/۱۳ ۱۳۹۹/۱۰/۳۲۰"]
+    assert _vote("۱۳۰۰/۰۳/۱۳.", readings) == "۱۴۰۰/۰۳/۱۳."
+    # A tie keeps the page's reading; garbled readings do not count.
+    assert _vote("۱۳۹۹/۰۳/۰۲", ["۱۳۹۹/۰۲/۰۲", "ب 2(", ""]) is None
+    # An invalid page reading takes the valid one; ASCII digits stay ASCII.
+    assert _vote("1298/09/12", ["1298/09/12", "1398/09/12"]) == "1398/09/12"
+
+
+def test_letter_number_rebuilt_from_line_reading():
+    from ingest.ocr import _vote
+
+    # The page read ۸۳۳۶/ص/۹۸ in visual order with ص as "2"; the Arabic model kept the letter but
+    # added strokes to the digits: the letter and order come from it, the digits from the page.
+    assert _vote("٩۸/2/۸۳۳۶", ["شماره: ٩۸/۸۳۳۶", "شماره: ۸۲۳۲۳۶/ص/۹۸"]) == "۸۳۳۶/ص/۹۸"
+    assert _vote("٩۸/2/۸۳۳۶", ["شماره: ٩۸/۸۳۳۶"]) is None
+
+
 def test_english_page_detected():
     report = make_english_report(2)
     result = ocr_image(render(report))
@@ -168,7 +189,7 @@ def test_missing_tesseract_empty_path():
     code = ("from PIL import Image\nfrom archive.errors import ToolMissing\nfrom ingest.ocr import ocr_image\n"
             "try:\n    ocr_image(Image.new('L', (50, 50), 255))\nexcept ToolMissing as e:\n    print('MISSING', e)\n")
     env = dict(os.environ, PATH="")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert "MISSING" in out.stdout, out.stderr
 
 
@@ -203,3 +224,19 @@ def test_even_out_matches_divide_blur_threshold():
     ours = np.asarray(images.even_out(gray))
     assert set(np.unique(ours)) <= {0, 255}
     assert (reference != ours).mean() < 0.001
+
+
+def test_broken_number_taken_from_agreeing_readings():
+    from archive.models import WordBox
+    from ingest.ocr import _agreed_number, _broken_numbers
+
+    # A phone number the page read as low-confidence pieces, in visual order (bench.ocr, DejaVu Sans).
+    pieces = [("۰", 89), ("۳۷-۷", 67), ("٩۷0۵", 31), ("۷", 79), ("تلفن:", 92)]
+    words = [WordBox(text, 100 * k, 10, 90, 30, conf, 0) for k, (text, conf) in enumerate(pieces)]
+    assert _broken_numbers(words) == [[0, 1, 2, 3]]
+    readings = ["تلفن: ۱۲۷ ۰۳۷-۷۹۷۵", "تلفن: ۰۲۳۷-۷۹۷۵۱۲۷", "تلفن: ۰۳۷-۷۹۷۵۱۲۷", "۰۳۷-۷۹۷۵۱۲۷ تلفن:"]
+    assert _agreed_number(words, [0, 1, 2, 3], readings) == "۰۳۷-۷۹۷۵۱۲۷"
+    # Readings that agree on nothing leave the pieces as they are.
+    assert _agreed_number(words, [0, 1, 2, 3], readings[:2]) is None
+    # A number read whole and with confidence is not a suspect.
+    assert _broken_numbers([WordBox("۳۶۸۰۰۰", 0, 10, 90, 30, 91.0, 0)]) == []
