@@ -23,7 +23,7 @@ from ingest.executor import Executor, InlineExecutor, ProcessExecutor
 from search.dates import find_dates
 from search.index import SearchIndex
 
-INDEX_EVERY_SECONDS = 2.0  # how stale the index may be while a batch runs
+INDEX_EVERY_SECONDS = 5.0  # how stale the index may be while a batch runs (each commit costs ~0.1 s)
 MAX_ZIP_DEPTH = 3
 
 
