@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.amounts import amount_terms, find_amounts
+from search.analysis import _PREFIXES, _SUFFIX_WORDS, _lexicon, fold
 from search.glossary import Glossary, load_glossary
 from search.names import skeleton
 
@@ -75,20 +76,23 @@ def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: li
         add(amount.start, amount.end, amount_terms(amount.value), "amount")
     if _LATIN.search(text):
         for phrase, found in glossary.match_english(text):
+            if _function_word(phrase):
+                continue
             start = _find_words(text, phrase)
             if start is not None:
                 kinds = {e.source for e in found}
                 add(start, start + len(phrase), [e.term for e in found], "glossary" if "glossary" in kinds else "wiktionary")
-    for m in re.finditer(r"\S+", text):
-        word = m.group(0)
+    for start, end, word in _words(text):
+        if _function_word(word):
+            continue
         if _PERSIAN.search(word):
             found = glossary.expansions_persian(word)
             if found:
-                add(m.start(), m.end(), [e.term for e in found],
+                add(start, end, [e.term for e in found],
                     "glossary" if found[0].source == "glossary" else "wiktionary")
                 continue
         if names is not None:
-            add(m.start(), m.end(), names.other_script(word), "name")
+            add(start, end, names.other_script(word), "name")
     if not replacements:
         return text
     result, last = [], 0
@@ -101,6 +105,32 @@ def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: li
         last = end
     result.append(text[last:])
     return "".join(result)
+
+
+def _words(text: str):
+    """(start, end, word) for each word of ``text``; a detached affix (نهنگ ها, می خواهم) stays
+    inside its word's stretch, so that an alternative written around the word keeps the affix
+    with it and the analyzer still glues the two. ``word`` is the word without the affix."""
+    spans = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", text)]
+    i = 0
+    while i < len(spans):
+        start, end, word = spans[i]
+        if fold(word) in _PREFIXES and i + 1 < len(spans):
+            i += 1
+            end, word = spans[i][1], word + "\u200c" + spans[i][2]
+        while i + 1 < len(spans) and fold(spans[i + 1][2]) in _SUFFIX_WORDS:
+            i += 1
+            end = spans[i][1]
+        yield start, end, word
+        i += 1
+
+
+def _function_word(word: str) -> bool:
+    """Stopwords and detached affixes are not expanded: their glossary senses (به -> quince,
+    در -> door, و -> and) would match pages about something else, and writing an alternative
+    around ها or می would cut it from the word the analyzer glues it to (نهنگ ها)."""
+    folded = fold(word)
+    return folded in _lexicon().stopwords or folded in _SUFFIX_WORDS or folded in _PREFIXES
 
 
 def _find_words(text: str, phrase: str) -> int | None:

@@ -6,6 +6,7 @@ replaced without touching ingest or the UI.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import time
@@ -18,32 +19,46 @@ from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh.index import LockError
+from whoosh.matching import WrappingMatcher
+from whoosh.query.wrappers import WrappingQuery
 
 from archive.catalog import Catalog
 from archive.errors import IntegrityError
 from archive.models import Hit
 from search import crosslingual
 from search.amounts import amount_terms, find_amounts
+from search.analysis import text_analyzer
 from search.query import parse_query
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
 LOCK_WAIT = 600  # seconds a writer waits for another writer before giving up
 SNIPPET_CHARS = 240
 VERSION_FILE = "SANAD_SCHEMA_VERSION"
-EXPANSION_WEIGHT = 0.5  # a page found only through a translation or transliteration ranks lower
+# A page found only through a translation or transliteration ranks lower: the alternative query
+# repeats the words as typed, so at weight 1 they count twice and their alternatives once. (Until
+# the Scaled wrapper, Whoosh ignored the 0.5 written here and 1 is what was measured: Hamshahri MAP
+# 0.8588, English queries 0.5535; with 0.5 applied, 0.8584 and 0.5198, as feedback then outweighs
+# a query found only through translations.)
+EXPANSION_WEIGHT = 1.0
 
-# Pseudo-relevance feedback (RM3-style): the words that weigh most in the best pages of a first
-# pass are added, weighted, to the query, and the matching pages are ranked again. Feedback only
-# re-ranks: the pages that match stay exactly those that match the query as typed (and expanded).
-FEEDBACK_DOCS = 10  # pages of the first pass that the words are taken from
-FEEDBACK_TERMS = 20  # words added
-FEEDBACK_WEIGHT = 4.0  # total boost shared by the added words, in proportion to their weight
+# Pseudo-relevance feedback: the words that distinguish the best pages of a first pass from the
+# archive as a whole are added, weighted, to the query, and the matching pages are ranked again.
+# Feedback only re-ranks: the pages that match stay those that match the query as typed (and
+# expanded). Hamshahri, full pipeline (MAP): words chosen and weighted by their share of the best
+# pages alone (a relevance model, RM3) 0.8503 at 5 pages/10 words/weight 6, 0.8422 at 10 pages;
+# by how much more the best pages use them than the archive does (relative entropy) 0.8588 and
+# 0.8541. Weight 4 / 6 / 8 / 12 at 5 pages: 0.8526 / 0.8588 / 0.8581 / 0.8584; 5 / 10 / 15 / 20
+# words: 0.8564 / 0.8588 / 0.8547 / 0.8546. Without feedback: 0.8273.
+FEEDBACK_DOCS = 5  # pages of the first pass that the words are taken from
+FEEDBACK_TERMS = 10  # words added
+FEEDBACK_WEIGHT = 6.0  # total boost shared by the added words, in proportion to their weight
 FEEDBACK_MAX_DF = 0.1  # words on more than this share of the pages carry no topic: skipped
+FEEDBACK_SELECTION = "divergence"  # or "share" (RM3), kept for bench/retrieval.py --tune
 
 # Scores closer than this (relative) are equal. A page's score is a sum over the query's clauses
 # and Whoosh adds them in an order that depends on which terms each segment holds, so the same page
 # scores a few units in the last place apart in a one-segment and a two-segment index (measured on
-# Hamshahri: at most 3e-14 on scores of 3-120). Equal pages are ordered by their key.
+# Hamshahri: at most 6e-14 on scores of 3-120). Equal pages are ordered by their key.
 SCORE_TOLERANCE = 1e-9
 _NAME_KEYS: dict[str, tuple] = {}
 
@@ -191,14 +206,14 @@ class SearchIndex:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
-            if feedback:
-                query = feedback_query(searcher, query, self.schema)
             if sort == "date":
-                results = searcher.search(query, limit=limit, terms=True, sortedby="added", reverse=True)
-                found, total = list(results), len(results)
+                results = searcher.search(query, limit=limit, sortedby="added", reverse=True)
+                found, total = [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
+            elif feedback:
+                found, total, query = feedback_ranking(searcher, query, self.schema, limit)
             else:
-                found, total = top_hits(searcher, query, limit, terms=True)
-            hits = [self._hit(r, query) for r in found]
+                found, total = top_hits(searcher, query, limit)
+            hits = self._hits(found, query, searcher)
         return SearchResults(text, hits, total, len({h.document_id for h in hits}),
                              expanded.expansions if expanded else [])
 
@@ -210,9 +225,14 @@ class SearchIndex:
         query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
             if feedback:
-                query = feedback_query(searcher, query, self.schema)
-            found, _ = top_hits(searcher, query, limit)
-            return [(r["document_id"], r["page"], r.score) for r in found]
+                found, _, _ = feedback_ranking(searcher, query, self.schema, limit)
+            else:
+                found, _ = top_hits(searcher, query, limit)
+            out = []
+            for docnum, score in found:
+                stored = searcher.stored_fields(docnum)
+                out.append((stored["document_id"], stored["page"], score))
+            return out
 
     def _query(self, ix, text: str, sort: str, expand: bool, feedback: bool | None):
         """The query for ``text`` with its expansions, and whether feedback applies to it."""
@@ -223,7 +243,8 @@ class SearchIndex:
         if expand:
             expanded = crosslingual.expand(text, crosslingual.archive_glossary(self.path.parent), self._name_keys(ix))
             if expanded.expansions:
-                query = Q.Or([query, Q.Or([parse_query(expanded.alternative, self.schema)], boost=EXPANSION_WEIGHT)])
+                query = Q.Or([query, Scaled(parse_query(expanded.alternative, self.schema), EXPANSION_WEIGHT)])
+                query = _merge_terms(query)
         return query, expanded, feedback
 
     def _name_keys(self, ix) -> crosslingual.NameKeys:
@@ -237,18 +258,22 @@ class SearchIndex:
             _NAME_KEYS[str(self.path)] = cached
         return cached[1]
 
-    def _hit(self, result, query) -> Hit:
-        stored = result.fields()
-        terms = sorted({t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
-                        for field_name, t in (result.matched_terms() or [])
-                        if field_name in ("text", "exact", "title")})
-        snippet, spans = make_snippet(stored.get("text", ""), terms, self.schema)
-        return Hit(
-            document_id=stored["document_id"], filename=stored.get("filename", ""),
-            title=stored.get("title", ""), page=stored["page"], score=round(result.score, 4),
-            snippet=snippet, spans=spans, lang=stored.get("lang", ""), source=stored.get("source", ""),
-            tags=[t for t in stored.get("tags", "").split(",") if t], terms=terms,
-        )
+    def _hits(self, found: list[tuple[int, float]], query, searcher) -> list[Hit]:
+        docnums = [docnum for docnum, _ in found]
+        matched = matched_terms(searcher, query, docnums)
+        pages = [(docnum, searcher.stored_fields(docnum), matched[docnum]) for docnum in docnums]
+        spans_found = page_spans(searcher, [(d, stored.get("text", ""), m) for d, stored, m in pages], self.schema)
+        hits = []
+        for (_, score), (_, stored, terms_found), spans in zip(found, pages, spans_found):
+            terms = sorted({t for _, t in terms_found})
+            snippet, spans = make_snippet(stored.get("text", ""), terms, self.schema, spans=spans)
+            hits.append(Hit(
+                document_id=stored["document_id"], filename=stored.get("filename", ""),
+                title=stored.get("title", ""), page=stored["page"], score=round(score, 4),
+                snippet=snippet, spans=spans, lang=stored.get("lang", ""), source=stored.get("source", ""),
+                tags=[t for t in stored.get("tags", "").split(",") if t], terms=terms,
+            ))
+        return hits
 
     def entries(self) -> dict[tuple[str, int], str]:
         """Every page in the index with its text, for checking against the catalog."""
@@ -270,8 +295,8 @@ class SearchIndex:
         return report
 
 
-def top_hits(searcher, query, limit: int, *, terms: bool = False) -> tuple[list, int]:
-    """The ``limit`` best pages for ``query`` (Whoosh hits, best first) and how many pages match.
+def top_hits(searcher, query, limit: int) -> tuple[list[tuple[int, float]], int]:
+    """(docnum, score) of the ``limit`` best pages for ``query``, best first, and how many match.
 
     The ranking does not depend on how the index is split into segments. Whoosh's pruning of
     hopeless pages is not safe: its preloaded union (chosen per segment, for segments of at most
@@ -289,43 +314,106 @@ def top_hits(searcher, query, limit: int, *, terms: bool = False) -> tuple[list,
     want = limit + 1  # one more than asked, to see whether the last place is shared
     while True:
         collector = collectors.TopCollector(want, usequality=False, replace=0)
-        wrapped = collectors.TermsCollector(collector) if terms else collector
-        searcher.search_with_collector(query, wrapped)
-        results = wrapped.results()
-        found = list(results)
+        searcher.search_with_collector(query, collector)
+        results = collector.results()
+        found = [(docnum, score) for score, docnum in results.top_n]
         if len(found) < want or not _tied(found[limit - 1:]):
             break
         want *= 4  # the page in last place is tied with pages beyond it: look further
-    return _stable_order(found)[:limit], len(results)
+    return _stable_order(searcher, found)[:limit], len(results)
+
+
+def all_scores(searcher, query) -> list[tuple[int, float]]:
+    """(docnum, score) of every page that matches ``query``, in no useful order."""
+    collector = collectors.UnlimitedCollector()
+    searcher.search_with_collector(query, collector)
+    return [(docnum, score) for score, docnum in collector.results().top_n]
 
 
 def _same_score(a: float, b: float) -> bool:
     return abs(a - b) <= SCORE_TOLERANCE * max(abs(a), abs(b), 1.0)
 
 
-def _tied(hits: list) -> bool:
-    """True when hits in falling score order are linked by equal neighbours from first to last."""
-    return all(_same_score(x.score, y.score) for x, y in zip(hits, hits[1:]))
+def _tied(found: list[tuple[int, float]]) -> bool:
+    """True when pages in falling score order are linked by equal neighbours from first to last."""
+    return all(_same_score(x, y) for (_, x), (_, y) in zip(found, found[1:]))
 
 
-def _stable_order(found: list) -> list:
-    """Hits in falling score order, runs of equal scores ordered by the page's key."""
+def _stable_order(searcher, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Pages in falling score order (``found`` is), runs of equal scores ordered by page key."""
     ordered, run = [], []
-    for hit in found:
-        if run and not _same_score(run[-1].score, hit.score):
-            ordered += _by_key(run)
+    for page in found:
+        if run and not _same_score(run[-1][1], page[1]):
+            ordered += _by_key(searcher, run)
             run = []
-        run.append(hit)
-    return ordered + _by_key(run)
+        run.append(page)
+    return ordered + _by_key(searcher, run)
 
 
-def _by_key(run: list) -> list:
-    return sorted(run, key=_hit_key) if len(run) > 1 else run
+def _by_key(searcher, run: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    return sorted(run, key=lambda page: _page_key(searcher, page[0])) if len(run) > 1 else run
 
 
-def _hit_key(hit) -> tuple:
-    fields = hit.fields()
+def _page_key(searcher, docnum: int) -> tuple:
+    fields = searcher.stored_fields(docnum)
     return fields.get("document_id", ""), fields.get("page", 0), fields.get("key", "")
+
+
+def _ranked(searcher, scores: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best of ``scores`` in the order of ``top_hits``. Only the pages shown (and
+    those tied with the last of them) are put in key order: a query matches thousands of pages
+    and many of them tie, each tie costing a read of stored fields."""
+    ordered = sorted(scores, key=lambda page: -page[1])
+    end = min(limit, len(ordered))
+    while 0 < end < len(ordered) and _same_score(ordered[end - 1][1], ordered[end][1]):
+        end += 1
+    return _stable_order(searcher, ordered[:end])[:limit]
+
+
+class Scaled(WrappingQuery):
+    """``child`` with its scores multiplied by ``factor``. Whoosh drops the boost of a compound
+    query that holds one subquery, so ``Or([q], boost=0.5)`` scores as ``q``: the alternatives of
+    an expanded query weighed as much as what was typed until this wrapper was used."""
+
+    def __init__(self, child, factor: float):
+        super().__init__(child)
+        self.factor = factor
+
+    def __eq__(self, other):
+        return type(other) is Scaled and self.child == other.child and self.factor == other.factor
+
+    def __hash__(self):
+        return hash(self.child) ^ hash(self.factor)
+
+    def _rewrap(self, child):
+        return Scaled(child, self.factor)
+
+    def matcher(self, searcher, context=None):
+        m = self.child.matcher(searcher, context)
+        return m if self.factor == 1.0 else WrappingMatcher(m, boost=self.factor)
+
+
+def _merge_terms(query):
+    """A query that only adds up terms (Ors of terms, scaled or not) as one Or holding each term
+    once with its weights summed: the same scores, computed once. An expanded query repeats every
+    typed word, five fields each; merged, a Hamshahri search took p50 313 ms instead of 427 (same
+    MAP to the last digit). Any other query is returned as it is."""
+    weights: dict[tuple[str, str], float] = {}
+
+    def add(q, factor: float) -> bool:
+        if type(q) is Q.Term:
+            key = (q.fieldname, q.text)
+            weights[key] = weights.get(key, 0.0) + q.boost * factor
+            return True
+        if type(q) is Scaled:
+            return add(q.child, factor * q.factor)
+        if type(q) is Q.Or and len(q.subqueries) > 1 and not q.minmatch and q.scale is None:
+            return all(add(sub, factor * q.boost) for sub in q.subqueries)
+        return False
+
+    if not add(query, 1.0):
+        return query
+    return Q.Or([Q.Term(field_name, text, boost=weight) for (field_name, text), weight in weights.items()])
 
 
 def _is_plain_words(query) -> bool:
@@ -341,52 +429,86 @@ def _is_plain_words(query) -> bool:
 
 def feedback_query(searcher, query, schema, *, docs: int | None = None, terms: int | None = None,
                    weight: float | None = None):
-    """``query`` re-weighted with pseudo-relevance feedback (a relevance model, RM3-style).
+    """``query`` re-weighted with pseudo-relevance feedback.
 
-    Each of the best ``docs`` pages of a first pass votes for its words with their share of the
-    page's words times the page's share of the first-pass score; the ``terms`` words with most
-    votes (leaving out very common ones) are added on the stemmed field, boosted in proportion to
-    their votes with ``weight`` in all. The added words are optional (AndMaybe): they change the
-    order of the pages that match, never which pages match."""
-    docs = FEEDBACK_DOCS if docs is None else docs
+    Each of the best ``docs`` pages of a first pass lends its words their share of the page's
+    words times the page's share of the first-pass score, which gives P(word | best pages). A word
+    is worth P(word | best pages) * log(P(word | best pages) / P(word | archive)): its part of the
+    relative entropy between the best pages and the archive, so a word that every page uses is
+    worth little however often the best pages use it. The ``terms`` words worth most (leaving out
+    those on more than FEEDBACK_MAX_DF of the pages) are added on the stemmed field, boosted in
+    proportion to their worth with ``weight`` in all. They are optional (AndMaybe): they change
+    the order of the pages that match, never which pages match. ``feedback_ranking`` ranks by
+    this query without scoring ``query`` twice."""
+    first, _ = top_hits(searcher, query, FEEDBACK_DOCS if docs is None else docs)
+    extra = _feedback_terms(searcher, first, schema, terms, weight)
+    return query if extra is None else Q.AndMaybe(query, extra)
+
+
+def feedback_ranking(searcher, query, schema, limit: int):
+    """What ``top_hits`` gives for ``feedback_query(query)``, and that query: the first pass
+    scores every matching page once, and the feedback words' scores are added to those."""
+    scores = all_scores(searcher, query)
+    extra = _feedback_terms(searcher, _ranked(searcher, scores, FEEDBACK_DOCS), schema)
+    if extra is None:
+        return _ranked(searcher, scores, limit), len(scores), query
+    bonus = dict(all_scores(searcher, extra))
+    final = [(docnum, score + bonus.get(docnum, 0.0)) for docnum, score in scores]
+    return _ranked(searcher, final, limit), len(final), Q.AndMaybe(query, extra)
+
+
+def _feedback_terms(searcher, first: list[tuple[int, float]], schema, terms: int | None = None,
+                    weight: float | None = None):
+    """The added words of ``feedback_query`` as an Or of boosted terms, or None."""
     terms = FEEDBACK_TERMS if terms is None else terms
     weight = FEEDBACK_WEIGHT if weight is None else weight
-    if docs <= 0 or terms <= 0 or weight <= 0:
-        return query
-    first, _ = top_hits(searcher, query, docs)
-    total_score = sum(hit.score for hit in first)
+    if not first or terms <= 0 or weight <= 0:
+        return None
+    pages = [(searcher.stored_fields(docnum).get("text", ""), score) for docnum, score in first]
+    chosen = _feedback_words(searcher, _relevance_model(pages, schema["text"].analyzer), terms)
+    if not chosen:
+        return None
+    scale = weight / sum(worth for _, worth in chosen)
+    return Q.Or([Q.Term("text", word, boost=worth * scale) for word, worth in chosen])
+
+
+def _relevance_model(pages: list[tuple[str, float]], analyzer) -> dict[str, float]:
+    """P(word | best pages): each page's word shares weighted by the page's share of the score."""
+    total_score = sum(score for _, score in pages)
+    model: dict[str, float] = {}
     if not total_score:
-        return query
-    analyzer = schema["text"].analyzer
-    votes: dict[str, float] = {}
-    for hit in first:
+        return model
+    for text, score in pages:
         counts: dict[str, int] = {}
-        for token in analyzer(hit.get("text", ""), mode="index"):
+        for token in analyzer(text, mode="index"):
             if not getattr(token, "part", False):
                 counts[token.text] = counts.get(token.text, 0) + 1
         length = sum(counts.values())
         if not length:
             continue
-        share = hit.score / total_score / length
+        share = score / total_score / length
         for word, count in counts.items():
-            votes[word] = votes.get(word, 0.0) + share * count
-    # Rounded so that the last-place differences of scores (see SCORE_TOLERANCE) cannot reorder
-    # two words with the same vote; ties go to the word that sorts first.
-    votes = {word: float(f"{vote:.9g}") for word, vote in votes.items()}
+            model[word] = model.get(word, 0.0) + share * count
+    return model
+
+
+def _feedback_words(searcher, model: dict[str, float], terms: int) -> list[tuple[str, float]]:
+    """The ``terms`` words worth most to feedback, with their worth (see feedback_query)."""
     max_df = FEEDBACK_MAX_DF * searcher.doc_count()
-    chosen = []
-    for word, vote in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
-        if len(word) < 2 or word.isdigit():
+    archive_words = searcher.field_length("text") or 1
+    worth = {}
+    for word, p in model.items():
+        if len(word) < 2 or word.isdigit() or not 0 < searcher.doc_frequency("text", word) <= max_df:
             continue
-        if 0 < searcher.doc_frequency("text", word) <= max_df:
-            chosen.append((word, vote))
-            if len(chosen) == terms:
-                break
-    if not chosen:
-        return query
-    scale = weight / sum(vote for _, vote in chosen)
-    extra = Q.Or([Q.Term("text", word, boost=vote * scale) for word, vote in chosen])
-    return Q.AndMaybe(query, extra)
+        if FEEDBACK_SELECTION == "share":
+            value = p
+        else:
+            value = p * math.log(p * archive_words / max(searcher.frequency("text", word), 1))
+        if value > 0:
+            # Rounded so that the last-place differences of scores (see SCORE_TOLERANCE) cannot
+            # reorder two words of equal worth; ties go to the word that sorts first.
+            worth[word] = float(f"{value:.9g}")
+    return sorted(worth.items(), key=lambda kv: (-kv[1], kv[0]))[:terms]
 
 
 def _amount_terms(text: str) -> str:
@@ -410,24 +532,150 @@ def matching_spans(text: str, terms: Iterable[str], schema) -> list[tuple[int, i
         return []
     spans = set()
     for field_name in ("text", "exact"):
-        analyzer = schema[field_name].analyzer
-        for token in analyzer(text, chars=True, mode="index"):
-            if token.text in wanted:
-                spans.add((token.startchar, token.endchar))
+        spans |= _analysed_spans(text, wanted, schema[field_name].analyzer)
     return sorted(spans)
 
 
-def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
-    """The stretch of ``text`` with the most matches, and the matches' ranges within it."""
-    spans = matching_spans(text, terms, schema)
+HIGHLIGHT_FIELDS = ("text", "exact", "title")  # fields whose matched words are marked
+
+
+def matched_terms(searcher, query, docnums: list[int]) -> dict[int, set[tuple[str, str]]]:
+    """For each page, the (field, term) pairs of ``query`` in HIGHLIGHT_FIELDS that it holds;
+    a phrase's words only where the phrase is, and excluded parts (NOT, -word) not at all. Read
+    for the shown pages only: Whoosh's own record of matched terms is kept for every matching
+    page as it is scored."""
+    words, phrases = set(), []
+    reader = searcher.reader()
+    for leaf in _positive_leaves(query):
+        found = {(field_name, term.decode("utf-8") if isinstance(term, bytes) else term)
+                 for field_name, term in leaf.expanded_terms(reader, phrases=True)
+                 if field_name in HIGHLIGHT_FIELDS}
+        if isinstance(leaf, Q.Phrase):
+            phrases.append((leaf, found))
+        else:
+            words |= found
+    out: dict[int, set[tuple[str, str]]] = {docnum: set() for docnum in docnums}
+    for sub, offset, local in _by_segment(searcher, docnums):
+        for field_name, term in words:
+            for docnum, _ in _postings(sub.reader(), field_name, term, local):
+                out[docnum + offset].add((field_name, term))
+        for phrase, found in phrases:
+            for docnum in _matching(phrase.matcher(sub), local):
+                out[docnum + offset] |= found
+    return out
+
+
+def _by_segment(searcher, docnums):
+    """(segment searcher, its first docnum, the sorted docnums in it made local) per segment."""
+    for sub, offset in searcher.leaf_searchers():
+        local = sorted(d - offset for d in docnums if offset <= d < offset + sub.reader().doc_count_all())
+        if local:
+            yield sub, offset, local
+
+
+def _matching(matcher, docnums: list[int]):
+    for docnum in docnums:
+        if not matcher.is_active():
+            return
+        matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            yield docnum
+
+
+def _positive_leaves(query):
+    if isinstance(query, Q.Not):
+        return
+    if isinstance(query, Q.AndNot):
+        yield from _positive_leaves(query.a)
+    elif query.is_leaf():
+        yield query
+    else:
+        for child in query.children():
+            yield from _positive_leaves(child)
+
+
+def _postings(reader, field_name: str, term: str, docnums: list[int]):
+    """(docnum, postings matcher standing on it) for each of ``docnums`` (sorted) that holds
+    ``term``: one pass over the term's postings for all the pages."""
+    if (field_name, term) not in reader:
+        return
+    postings = reader.postings(field_name, term)
+    for docnum in docnums:
+        if not postings.is_active():
+            return
+        postings.skip_to(docnum)
+        if postings.is_active() and postings.id() == docnum:
+            yield docnum, postings
+
+
+def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], schema) -> list[list[tuple[int, int]]]:
+    """For each (docnum, stored text, matched (field, term) pairs) page of a search, the character
+    ranges of its matched words, read from the index instead of found by analysing the text.
+
+    The text field's postings record where each word stands in the stored text, so the ranges of
+    a stemmed term are read, once per term for all the pages (Hamshahri, 20 hits: analysing each
+    hit's text with two analyzers took ~280 ms of a search). An exact-field term is placed through
+    its stem: of the stem's ranges, those whose characters are the term exactly. Only a stopword
+    (it has no stem) sends a page through the exact analyzer. Unlike ``matching_spans``, a term of
+    one field is never matched against another field's analysis (the stopword سراسر is no longer
+    marked for the word سراسری), so what is marked is where the page matched."""
+    plans = [_span_lookups(matched) for _, _, matched in pages]
+    stems: dict[str, set[int]] = {}
+    for (docnum, _, _), (lookups, _) in zip(pages, plans):
+        for stem, _ in lookups:
+            stems.setdefault(stem, set()).add(docnum)
+    chars = {}  # (docnum, stem) -> ranges
+    for stem, docnums in stems.items():
+        for sub, offset, local in _by_segment(searcher, docnums):
+            for docnum, postings in _postings(sub.reader(), "text", stem, local):
+                chars[(docnum + offset, stem)] = [(start, end) for _, start, end in postings.value_as("characters")]
+    exact = schema["exact"].analyzer
+    out = []
+    for (docnum, text, _), (lookups, unplaced) in zip(pages, plans):
+        spans: set[tuple[int, int]] = set()
+        for stem, exact_term in lookups:
+            for start, end in chars.get((docnum, stem), ()):
+                if exact_term is None or any(t.text == exact_term for t in exact(text[start:end], mode="index")):
+                    spans.add((start, end))
+        if unplaced:
+            spans |= _analysed_spans(text, unplaced, exact)
+        out.append(sorted(spans))
+    return out
+
+
+def _span_lookups(matched: set[tuple[str, str]]) -> tuple[list[tuple[str, str | None]], set[str]]:
+    """(text-field term to read, exact term its ranges must spell or None) for each matched term,
+    and the exact terms that have no stem (stopwords)."""
+    lookups, unplaced = [], set()
+    for field_name, term in sorted(matched):
+        if field_name != "exact":
+            lookups.append((term, None))
+            continue
+        stem = next((t.text for t in _STEMMER(term, mode="query")), None)
+        if stem is None:
+            unplaced.add(term)
+        else:
+            lookups.append((stem, term))
+    return lookups, unplaced
+
+
+_STEMMER = text_analyzer()
+
+
+def _analysed_spans(text: str, wanted: set[str], analyzer) -> set[tuple[int, int]]:
+    return {(t.startchar, t.endchar) for t in analyzer(text, chars=True, mode="index") if t.text in wanted}
+
+
+def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_CHARS,
+                 spans: list[tuple[int, int]] | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """The stretch of ``text`` with the most matches, and the matches' ranges within it.
+    ``spans`` are the matches' ranges in ``text`` when already known (see ``page_spans``)."""
+    if spans is None:
+        spans = matching_spans(text, terms, schema)
     if not spans:
         snippet = _collapse(text[:width])
         return snippet, []
-    best_start, best_count = spans[0][0], 0
-    for i, (start, _) in enumerate(spans):
-        count = sum(1 for s, e in spans[i:] if e <= start + width)
-        if count > best_count:
-            best_start, best_count = start, count
+    best_start, _ = _densest(spans, width)
     begin = max(0, best_start - width // 4)
     # Start at a word boundary so the snippet does not open with half a word.
     while begin > 0 and not text[begin - 1].isspace() and best_start - begin < width // 2:
@@ -438,6 +686,23 @@ def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_C
     raw = text[begin:end]
     inner = [(s - begin, e - begin) for s, e in spans if s >= begin and e <= end]
     return _collapse_with_spans(raw, inner, prefix="… " if begin > 0 else "", suffix=" …" if end < len(text) else "")
+
+
+def _densest(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """The start of the span that opens the ``width`` characters holding most whole spans, and
+    how many it holds. Spans are sorted; a long page has hundreds, so only the spans that start
+    inside each window are looked at."""
+    best_start, best_count = spans[0][0], 0
+    j = 0
+    for i, (start, _) in enumerate(spans):
+        limit = start + width
+        j = max(j, i)
+        while j < len(spans) and spans[j][0] < limit:
+            j += 1
+        count = sum(1 for _, end in spans[i:j] if end <= limit)
+        if count > best_count:
+            best_start, best_count = start, count
+    return best_start, best_count
 
 
 _SPACE = re.compile(r"\s+")

@@ -2,7 +2,9 @@
 
     زلزله بم                 plain words: ranked, pages with more of the words first; each word
                              is looked up stemmed (text, title) and exact (exact, filename), and
-                             exact matches add to the score so they rank above stemmed-only ones
+                             exact matches add to the score so they rank above stemmed-only ones;
+                             neighbouring Persian words are also looked up joined (جلو گیری finds
+                             جلوگیری)
     "زندان اوین"             phrase (exact words, or the same stems in the same order)
     a AND b, a OR b, NOT a   operators (upper case); OR binds tighter than AND/juxtaposition
     -word, -"phrase"         exclude
@@ -34,6 +36,13 @@ TITLE_BOOST = 0.25
 FILENAME_BOOST = 1.0
 STEM_BOOST = 0.25  # the aggressively stemmed field (see search.schema)
 
+# Persian writes a compound with a space, a ZWNJ or nothing (جلو گیری, جلوگیری); the index folds
+# ZWNJ away, so a compound written closed or with ZWNJ is one word there. Each pair of neighbouring
+# Persian words of a query is therefore also looked up joined, with this weight. Hamshahri's text
+# has spaces where ZWNJs were, so it barely shows there (MAP 0.8585 without, 0.8588 at 0.5, 0.8578
+# at 1.0; جلو گیری gains 0.97 -> 0.98 AP); it is for archives whose text keeps its ZWNJs.
+COMPOUND_BOOST = 0.5
+
 MAX_QUERY_CHARS = 1000  # a pasted paragraph is cut here, at a space
 MAX_TERMS = 64  # and to this many words/operators
 MAX_FUZZY = 2
@@ -47,6 +56,15 @@ _LANGS = {"fa": ("fa", "mixed"), "en": ("en", "mixed"), "mixed": ("mixed",)}
 _LEX_RE = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|(\S+?)(?=[\s()"]|$)|(")|(\S))')
 _FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.S)
 _FUZZY_RE = re.compile(r"^(.+?)~(\d?)$", re.S)
+
+
+@dataclass
+class _Word:
+    exact: str  # as the exact field has it
+    stem: str | None  # as the text field has it; None for a stopword
+
+
+_PERSIAN_WORD = re.compile(r"[\u0621-\u06d5]+")
 
 
 @dataclass
@@ -134,6 +152,7 @@ class _Parser:
         self.i = 0
         self.keep_stopwords = keep_stopwords
         self.dropped_stopwords = False
+        self.plain: list[_Word] | None = None  # the item just read, when it was plain words
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -146,6 +165,7 @@ class _Parser:
     # seq := or_group ((AND)? or_group)*   -> (kind, query) with kind in should/must/not
     def seq(self, depth: int):
         items: list[tuple[str, Q.Query]] = []
+        runs: list[list[_Word]] = [[]]  # neighbouring plain words, for compounds
         required_next = False
         while (tok := self.peek()) is not None:
             if tok.kind == "rparen":
@@ -158,23 +178,32 @@ class _Parser:
                 if items and items[-1][0] == "should":
                     items[-1] = ("must", items[-1][1])
                 required_next = bool(items)
+                runs.append([])
                 continue
             if tok.kind == "or":
                 self.take()  # an OR with nothing on its left
                 continue
             item = self.or_group(depth)
+            if self.plain is None or required_next or (item is not None and item[0] != "should"):
+                runs.append([])  # only optional plain words next to each other make a pair
+            else:
+                runs[-1] += self.plain
             if item is None:
                 continue
             if required_next and item[0] == "should":
                 item = ("must", item[1])
             required_next = False
             items.append(item)
-        return _combine(items)
+        self.plain = None
+        return _combine(items + _compounds(runs))
 
     def or_group(self, depth: int):
+        self.plain = None
         item = self.unary(depth)
+        plain = self.plain
         while (tok := self.peek()) is not None and tok.kind == "or":
             self.take()
+            plain = None  # alternatives are not neighbours of the words around them
             if self.peek() is None or self.peek().kind in ("rparen", "and", "or"):
                 break
             right = self.unary(depth)
@@ -185,6 +214,7 @@ class _Parser:
                 continue
             kind = "must" if item[0] == right[0] == "must" else "should"
             item = (kind, _or([_positive(item), _positive(right)]))
+        self.plain = plain
         return item
 
     def unary(self, depth: int):
@@ -195,11 +225,14 @@ class _Parser:
                 # a lone NOT is just the word "not"; a lone "-" is nothing
                 return self.words("NOT") if tok.kind == "not" else None
             inner = self.unary(depth)
+            self.plain = None
             if inner is None:
                 return None
             return ("not", _positive(inner))
         if tok.kind == "lparen":
-            return self.seq(depth + 1)
+            item = self.seq(depth + 1)
+            self.plain = None
+            return item
         if tok.kind == "phrase":
             return self.phrase(tok.text)
         if tok.kind == "rparen":
@@ -228,8 +261,10 @@ class _Parser:
         stems = {t.startchar: t.text for t in _TEXT(text, chars=True, mode="query")}
         roots = {t.startchar: t.text for t in _STEM(text, chars=True, mode="query")} if STEM_BOOST > 0 else {}
         clauses = []
+        self.plain = []
         for start, term in exact:
             stem = stems.get(start)
+            self.plain.append(_Word(term, stem))
             if stem is None and not self.keep_stopwords:
                 self.dropped_stopwords = True
                 continue
@@ -265,6 +300,28 @@ def _word_clause(term: str, stem: str | None, root: str | None = None) -> Q.Quer
     if stem is None and EXACT_BOOST <= 0:
         terms.append(Q.Term("exact", term))  # a stopword-only query still needs the exact field
     return _or(terms)
+
+
+def _compounds(runs: list[list[_Word]]) -> list[tuple[str, Q.Query]]:
+    """Each pair of neighbouring Persian words also looked up as one word (see COMPOUND_BOOST)."""
+    if COMPOUND_BOOST <= 0:
+        return []
+    out = []
+    for run in runs:
+        for a, b in zip(run, run[1:]):
+            # a one-letter word is و or a letter of an abbreviation, never half of a compound
+            # (joined, و makes "مرگ ومیر" of "مرگ و میر")
+            if min(len(a.exact), len(b.exact)) < 2 \
+                    or not (_PERSIAN_WORD.fullmatch(a.exact) and _PERSIAN_WORD.fullmatch(b.exact)):
+                continue
+            joined = a.exact + b.exact
+            stems = [t.text for t in _TEXT(joined, mode="query")]
+            if len(stems) != 1 or stems[0] in (a.stem, b.stem) or not (a.stem or b.stem):
+                continue
+            roots = [t.text for t in _STEM(joined, mode="query")] if STEM_BOOST > 0 else [None]
+            clause = _word_clause(joined, stems[0], roots[0])
+            out.append(("should", clause.with_boost(clause.boost * COMPOUND_BOOST)))
+    return out
 
 
 def _prefix(word: str):

@@ -84,3 +84,17 @@ def test_dates_are_stored_with_the_text_as_written(index):
     letter = next(d for d in archive.catalog.list_documents() if d.filename == "letter-fa.txt")
     found = archive.catalog.dates_found(letter.id)
     assert found == [{"page": 1, "day": "2020-03-24", "text": "۱۳۹۹/۰۱/۰۵", "calendar": "jalali"}]
+
+
+def test_function_words_are_not_expanded_and_affixes_stay_with_their_word(tmp_path):
+    from search.crosslingual import archive_glossary, expand
+
+    glossary = archive_glossary(tmp_path)
+    found = expand("آمار مبتلایان به ایدز در ایران", glossary)
+    expanded = {e.text for e in found.expansions}
+    assert "ایدز" in expanded and not expanded & {"به", "در"}  # not "quince", "door"
+    assert "quince" not in found.alternative and "door" not in found.alternative
+    whales = expand("مرگ نهنگ ها", glossary)
+    assert "نهنگ ها" in {e.text for e in whales.expansions}
+    assert "((نهنگ ها) OR" in whales.alternative  # the analyzer still glues ها to نهنگ
+    assert expand("masks for prisons", glossary).alternative.count(" for ") == 1
