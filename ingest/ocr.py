@@ -51,12 +51,10 @@ class OcrSettings:
     # Re-read words that the Persian model wrote with ASCII characters (its way of mangling Latin
     # terms such as N95 and COVID-19) with the English model.
     latin_pass: bool = True
-    # Re-read the line of a date that fails validation (month 13, day 320, a lost '/'); the new
-    # reading is taken only if it is a valid date close to the old one. Single-word crops were no
-    # use: fas and Arabic both read a clean cropped date as garbage ('ب 2(' for ۱۳۹۸/۱۱/۱۴) at
-    # psm 7, 8 and 13, while the same date inside its line crop came out right.
+    # Re-read dates, letter numbers and numbers the page read broke up, inside a crop of their line,
+    # and let the readings vote (see _check_numbers).
     digit_pass: bool = True
-    digit_lang: str = "Arabic"  # second opinion when the fas re-read is not a valid date either
+    digit_lang: str = "Arabic"  # reads the crops too when the Persian model's readings of a date disagree
     # Re-read every band of ink rows in which the layout analysis found no word, so that no printed
     # line can vanish from the text without an attempt to read it.
     gap_pass: bool = True
@@ -66,14 +64,12 @@ class OcrSettings:
     retry_confidence: float = 70.0
     timeout: float = 120.0  # seconds per Tesseract call
 
-    def config(self, psm: int | None = None, extra: str = "") -> str:
+    def config(self, psm: int | None = None) -> str:
         parts = [f"--psm {psm or self.psm}"]
         if self.keep_noisy_rows:
             parts.append("-c textord_noise_rejrows=0 -c textord_noise_rejwords=0")
         if self.dpi:
             parts.append(f"--dpi {self.dpi}")
-        if extra:
-            parts.append(extra)
         return " ".join(parts)
 
 
@@ -230,9 +226,8 @@ def _osd(gray: Image.Image, settings: OcrSettings) -> tuple[int, str]:
     return (int(rotate.group(1)) if rotate else 0), (script.group(1) if script else "")
 
 
-def _read(gray: Image.Image, lang: str, settings: OcrSettings, psm: int | None = None,
-          extra: str = "") -> _Read:
-    data = _tsv(gray, lang, settings.config(psm, extra), settings.timeout)
+def _read(gray: Image.Image, lang: str, settings: OcrSettings) -> _Read:
+    data = _tsv(gray, lang, settings.config(), settings.timeout)
     return _Read(_words(data), lang)
 
 
@@ -347,7 +342,7 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
        pieces (a phone number as ۰ ۳۷-۷ ٩۷0۵ ۷) takes the reading two line readings agree on.
     """
     _join_references(read)
-    groups = [[i] for i, w in enumerate(read.words) if _number_token(w.text) is not None]
+    groups = [[i] for i, w in enumerate(read.words) if _slashed_number(w.text)]
     groups += _broken_numbers(read.words)
     if not groups:
         return
@@ -359,7 +354,7 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
     for lang in (settings.persian_lang, settings.digit_lang):
         pieces = _read_strip(crops, lang, settings)
         for k in range(len(groups)):
-            readings[k] += [" ".join(pieces[2 * k]), " ".join(pieces[2 * k + 1])]
+            readings[k] += [" ".join(t for t, _ in pieces[2 * k]), " ".join(t for t, _ in pieces[2 * k + 1])]
         if all(_settled(read.words, g, r) for g, r in zip(groups, readings)):
             break
     drop: set[int] = set()
@@ -376,15 +371,20 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
     read.words = [w for i, w in enumerate(read.words) if i not in drop]
 
 
+def _is_date(words: list[WordBox], group: list[int]) -> bool:
+    """A group of one slashed word (a date or a letter number), not a run of a broken number."""
+    return len(group) == 1 and "/" in words[group[0]].text
+
+
 def _settled(words: list[WordBox], group: list[int], readings: list[str]) -> bool:
     # Broken numbers never call for the Arabic model on their own: they are on most scanned pages,
     # and the extra call there cost more than 10% of the page's OCR time.
-    return len(group) > 1 or "/" not in words[group[0]].text or _date_settled(words[group[0]].text, readings)
+    return not _is_date(words, group) or _date_settled(words[group[0]].text, readings)
 
 
 def _resolve(words: list[WordBox], group: list[int], readings: list[str]) -> str | None:
     """The text that replaces the group's words, or None to keep them."""
-    if len(group) == 1 and "/" in words[group[0]].text:
+    if _is_date(words, group):
         return _vote(words[group[0]].text, readings)
     return _agreed_number(words, group, readings)
 
@@ -444,14 +444,10 @@ def _neighbourhood(words: list[WordBox], group: list[int], each_side: int = 2) -
     return line[max(0, min(at) - each_side): max(at) + each_side + 1]
 
 
-def _number_token(text: str) -> str | None:
-    """The ASCII digits of a slashed number without letters (a date, or a letter number that lost
-    its letter), None for other words."""
+def _slashed_number(text: str) -> bool:
+    """A slashed number without letters: a date, or a letter number that lost its letter."""
     token = text.rstrip(".،,")
-    if "/" not in token or _ARABIC_LETTER.search(token):
-        return None
-    digits = "".join(_DIGIT.findall(token)).translate(_TO_ASCII)
-    return digits if 4 <= len(digits) <= 10 else None
+    return "/" in token and not _ARABIC_LETTER.search(token) and 4 <= len(_DIGIT.findall(token)) <= 10
 
 
 def _candidates(old: str, reading: str) -> list[str]:
@@ -512,21 +508,24 @@ def _reference_from(readings: list[str], old: str) -> str | None:
     return None
 
 
-def _read_strip(crops: list[Image.Image], lang: str, settings: OcrSettings) -> list[list[str]]:
-    """Read many line crops with one Tesseract call: stacked on a white strip, one per line.
+def _read_strip(crops: list[Image.Image], lang: str, settings: OcrSettings, *,
+                right_aligned: bool = True) -> list[list[tuple[str, float]]]:
+    """Read many crops with one Tesseract call: stacked on a white strip, one per line.
 
-    Returns the words read on each crop, in Tesseract's order.
+    Returns the (text, confidence) of the words read on each crop, in Tesseract's order. Line
+    crops are right-aligned, as Persian lines are; word crops are put at the left.
     """
+    pad = 12
     gap = max(c.height for c in crops)
-    width = max(c.width for c in crops) + 2 * 12
+    width = max(c.width for c in crops) + 2 * pad
     strip = Image.new("L", (width, sum(c.height + gap for c in crops) + gap), 255)
     spans, y = [], gap
     for c in crops:
-        strip.paste(c, (width - 12 - c.width, y))  # right-aligned, as Persian lines are
+        strip.paste(c, (width - pad - c.width if right_aligned else pad, y))
         spans.append((y - gap / 2, y + c.height + gap / 2))
         y += c.height + gap
     data = _tsv(strip, lang, settings.config(6), settings.timeout)
-    found: list[list[str]] = [[] for _ in crops]
+    found: list[list[tuple[str, float]]] = [[] for _ in crops]
     for i, raw in enumerate(data["text"]):
         text = clean_text(raw).strip()
         if data["level"][i] != 5 or not text:
@@ -534,7 +533,7 @@ def _read_strip(crops: list[Image.Image], lang: str, settings: OcrSettings) -> l
         centre = data["top"][i] + data["height"][i] / 2
         k = next((k for k, (top, bottom) in enumerate(spans) if top <= centre <= bottom), None)
         if k is not None:
-            found[k].append(text)
+            found[k].append((text, float(data["conf"][i])))
     return found
 
 
@@ -623,41 +622,18 @@ def _read_gaps(read: _Read, page: Image.Image, settings: OcrSettings) -> None:
     read.words = sorted(words, key=lambda w: w.line)  # stable: word order inside a line is kept
 
 
-def _read_crops(page: Image.Image, boxes: list[WordBox], lang: str, settings: OcrSettings,
-                extra: str = "") -> list[tuple[str, float]]:
-    """Read many word crops with one Tesseract call: stack them, one per line, on a white strip."""
+def _read_crops(page: Image.Image, boxes: list[WordBox], lang: str,
+                settings: OcrSettings) -> list[tuple[str, float]]:
+    """Each word box read again, all with one Tesseract call: (text, confidence) per box, or
+    ("", -1) where the box came out split or empty (not comparable to the word)."""
     if not boxes:
         return []
     pad = 12
     crops = [page.crop((max(0, b.left - pad), max(0, b.top - pad),
                         min(page.width, b.left + b.width + pad), min(page.height, b.top + b.height + pad)))
              for b in boxes]
-    gap = max(c.height for c in crops)
-    width = max(c.width for c in crops) + 2 * pad
-    strip = Image.new("L", (width, sum(c.height + gap for c in crops) + gap), 255)
-    tops, y = [], gap
-    for c in crops:
-        strip.paste(c, (pad, y))
-        tops.append((y, y + c.height))
-        y += c.height + gap
-    data = _tsv(strip, lang, settings.config(6, extra), settings.timeout)
-    found: list[list[tuple[int, str, float]]] = [[] for _ in crops]
-    for i, raw in enumerate(data["text"]):
-        text = clean_text(raw).strip()
-        if data["level"][i] != 5 or not text:
-            continue
-        centre = data["top"][i] + data["height"][i] / 2
-        for k, (top, bottom) in enumerate(tops):
-            if top - gap / 2 <= centre <= bottom + gap / 2:
-                found[k].append((data["left"][i], text, float(data["conf"][i])))
-                break
-    out = []
-    for pieces in found:
-        if len(pieces) != 1:  # split or empty: the re-read is not comparable to the word
-            out.append(("", -1.0))
-        else:
-            out.append((pieces[0][1], pieces[0][2]))
-    return out
+    return [pieces[0] if len(pieces) == 1 else ("", -1.0)
+            for pieces in _read_strip(crops, lang, settings, right_aligned=False)]
 
 
 # --- text ----------------------------------------------------------------------------------------

@@ -574,6 +574,7 @@ def _by_segment(searcher, docnums):
 
 
 def _matching(matcher, docnums: list[int]):
+    """The docnums (sorted) that `matcher` holds, left standing on each as it is yielded."""
     for docnum in docnums:
         if not matcher.is_active():
             return
@@ -600,12 +601,8 @@ def _postings(reader, field_name: str, term: str, docnums: list[int]):
     if (field_name, term) not in reader:
         return
     postings = reader.postings(field_name, term)
-    for docnum in docnums:
-        if not postings.is_active():
-            return
-        postings.skip_to(docnum)
-        if postings.is_active() and postings.id() == docnum:
-            yield docnum, postings
+    for docnum in _matching(postings, docnums):
+        yield docnum, postings
 
 
 def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], schema) -> list[list[tuple[int, int]]]:
