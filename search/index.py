@@ -15,20 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import collectors
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh.index import LockError
-from whoosh.matching import WrappingMatcher
-from whoosh.query.wrappers import WrappingQuery
 
 from archive.catalog import Catalog
 from archive.errors import IntegrityError
 from archive.models import Hit
-from search import crosslingual
+from search import crosslingual, ranking
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
-from search.query import parse_query
+from search.query import Scaled, parse_query
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
 LOCK_WAIT = 600  # seconds a writer waits for another writer before giving up
@@ -70,6 +68,12 @@ class SearchResults:
     total: int  # pages that match
     documents: int  # documents that match, among the hits fetched
     expansions: list = field(default_factory=list)  # crosslingual.Expansion: what was searched as well
+    estimated: bool = False  # total is estimated (a phrase of common words, see search.ranking)
+
+    @property
+    def total_text(self) -> str:
+        """The number of matching pages as a user should read it."""
+        return f"about {self.total:,}" if self.estimated else f"{self.total:,}"
 
     def by_document(self) -> list[list[Hit]]:
         """Hits grouped per document, documents in order of their best page."""
@@ -206,16 +210,18 @@ class SearchIndex:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
+            estimated = False
             if sort == "date":
                 results = searcher.search(query, limit=limit, sortedby="added", reverse=True)
                 found, total = [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
             elif feedback:
                 found, total, query = feedback_ranking(searcher, query, self.schema, limit)
             else:
-                found, total = top_hits(searcher, query, limit)
+                best = ranked(searcher, query, limit)
+                found, total, estimated = best.pages, best.total, best.estimated
             hits = self._hits(found, query, searcher)
         return SearchResults(text, hits, total, len({h.document_id for h in hits}),
-                             expanded.expansions if expanded else [])
+                             expanded.expansions if expanded else [], estimated)
 
     def ranked_pages(self, text: str, *, limit: int = 1000, expand: bool = True,
                      feedback: bool | None = None) -> list[tuple[str, int, float]]:
@@ -296,38 +302,34 @@ class SearchIndex:
 
 
 def top_hits(searcher, query, limit: int) -> tuple[list[tuple[int, float]], int]:
-    """(docnum, score) of the ``limit`` best pages for ``query``, best first, and how many match.
+    """(docnum, score) of the ``limit`` best pages for ``query``, best first, and how many match
+    (see ``ranked`` for whether that number is counted or estimated)."""
+    ranked_ = ranked(searcher, query, limit)
+    return ranked_.pages, ranked_.total
 
-    The ranking does not depend on how the index is split into segments. Whoosh's pruning of
-    hopeless pages is not safe: its preloaded union (chosen per segment, for segments of at most
-    5,000 pages) reports the largest of its clauses' maximum scores instead of their sum, and
-    its block skipping bounds a page by the blocks its clauses are in now, not the ones they
-    will reach. With that pruning a two-segment Hamshahri index lost the true top 10 of all 25
-    queries (the top page scored 78 instead of 124), and the feedback built on it moved MAP by
-    up to 2.5%. So every matching page is scored, which in pure Python is also faster than the
-    pruning's bookkeeping (Hamshahri, top 20 with matched terms: p50 154 ms against 212 ms,
-    feedback queries 305 ms against 438 ms), and pages whose scores are equal within
-    ``SCORE_TOLERANCE`` are put in the order of their key, not of their internal number, which
-    follows the layout."""
+
+def ranked(searcher, query, limit: int) -> ranking.Ranking:
+    """The ``limit`` best pages for ``query``; the ranking does not depend on how the index is
+    split into segments.
+
+    Whoosh's pruning of hopeless pages is not safe: its preloaded union (chosen per segment, for
+    segments of at most 5,000 pages) reports the largest of its clauses' maximum scores instead of
+    their sum, and its block skipping bounds a page by the blocks its clauses are in now, not the
+    ones they will reach. With that pruning a two-segment Hamshahri index lost the true top 10 of
+    all 25 queries (the top page scored 78 instead of 124), and the feedback built on it moved MAP
+    by up to 2.5%. So every matching page is scored (search.ranking, on arrays), and pages whose
+    scores are equal within ``SCORE_TOLERANCE`` are put in the order of their key, not of their
+    internal number, which follows the layout."""
     if limit < 1:
-        return [], 0
-    want = limit + 1  # one more than asked, to see whether the last place is shared
-    while True:
-        collector = collectors.TopCollector(want, usequality=False, replace=0)
-        searcher.search_with_collector(query, collector)
-        results = collector.results()
-        found = [(docnum, score) for score, docnum in results.top_n]
-        if len(found) < want or not _tied(found[limit - 1:]):
-            break
-        want *= 4  # the page in last place is tied with pages beyond it: look further
-    return _stable_order(searcher, found)[:limit], len(results)
+        return ranking.Ranking([], 0)
+    result = ranking.rank(searcher, query, limit, SCORE_TOLERANCE)
+    result.pages = _stable_order(searcher, result.pages)[:limit]
+    return result
 
 
-def all_scores(searcher, query) -> list[tuple[int, float]]:
-    """(docnum, score) of every page that matches ``query``, in no useful order."""
-    collector = collectors.UnlimitedCollector()
-    searcher.search_with_collector(query, collector)
-    return [(docnum, score) for score, docnum in collector.results().top_n]
+def all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, scores) of every page that matches ``query``, in no useful order."""
+    return ranking.all_scores(searcher, query)
 
 
 def _same_score(a: float, b: float) -> bool:
@@ -359,38 +361,11 @@ def _page_key(searcher, docnum: int) -> tuple:
     return fields.get("document_id", ""), fields.get("page", 0), fields.get("key", "")
 
 
-def _ranked(searcher, scores: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` best of ``scores`` in the order of ``top_hits``. Only the pages shown (and
-    those tied with the last of them) are put in key order: a query matches thousands of pages
-    and many of them tie, each tie costing a read of stored fields."""
-    ordered = sorted(scores, key=lambda page: -page[1])
-    end = min(limit, len(ordered))
-    while 0 < end < len(ordered) and _same_score(ordered[end - 1][1], ordered[end][1]):
-        end += 1
-    return _stable_order(searcher, ordered[:end])[:limit]
-
-
-class Scaled(WrappingQuery):
-    """``child`` with its scores multiplied by ``factor``. Whoosh drops the boost of a compound
-    query that holds one subquery, so ``Or([q], boost=0.5)`` scores as ``q``: the alternatives of
-    an expanded query weighed as much as what was typed until this wrapper was used."""
-
-    def __init__(self, child, factor: float):
-        super().__init__(child)
-        self.factor = factor
-
-    def __eq__(self, other):
-        return type(other) is Scaled and self.child == other.child and self.factor == other.factor
-
-    def __hash__(self):
-        return hash(self.child) ^ hash(self.factor)
-
-    def _rewrap(self, child):
-        return Scaled(child, self.factor)
-
-    def matcher(self, searcher, context=None):
-        m = self.child.matcher(searcher, context)
-        return m if self.factor == 1.0 else WrappingMatcher(m, boost=self.factor)
+def _ranked(searcher, docnums: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best pages in the order of ``top_hits``. Only the pages shown (and those tied
+    with the last of them) are put in key order: a query matches thousands of pages and many of
+    them tie, each tie costing a read of stored fields."""
+    return _stable_order(searcher, ranking.top(docnums, scores, limit, SCORE_TOLERANCE))[:limit]
 
 
 def _merge_terms(query):
@@ -448,13 +423,19 @@ def feedback_query(searcher, query, schema, *, docs: int | None = None, terms: i
 def feedback_ranking(searcher, query, schema, limit: int):
     """What ``top_hits`` gives for ``feedback_query(query)``, and that query: the first pass
     scores every matching page once, and the feedback words' scores are added to those."""
-    scores = all_scores(searcher, query)
-    extra = _feedback_terms(searcher, _ranked(searcher, scores, FEEDBACK_DOCS), schema)
+    docnums, scores = all_scores(searcher, query)
+    extra = _feedback_terms(searcher, _ranked(searcher, docnums, scores, FEEDBACK_DOCS), schema)
     if extra is None:
-        return _ranked(searcher, scores, limit), len(scores), query
-    bonus = dict(all_scores(searcher, extra))
-    final = [(docnum, score + bonus.get(docnum, 0.0)) for docnum, score in scores]
-    return _ranked(searcher, final, limit), len(final), Q.AndMaybe(query, extra)
+        return _ranked(searcher, docnums, scores, limit), len(docnums), query
+    bonus_docs, bonus = all_scores(searcher, extra)
+    final = scores.copy()
+    # docnums come in docnum order from all_scores, so each bonus page is found by bisection
+    where = np.searchsorted(docnums, bonus_docs)
+    inside = where < len(docnums)
+    hit = inside.copy()
+    hit[inside] = docnums[where[inside]] == bonus_docs[inside]
+    final[where[hit]] += bonus[hit]
+    return _ranked(searcher, docnums, final, limit), len(docnums), Q.AndMaybe(query, extra)
 
 
 def _feedback_terms(searcher, first: list[tuple[int, float]], schema, terms: int | None = None,

@@ -24,6 +24,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from whoosh import query as Q
+from whoosh.matching import WrappingMatcher
+from whoosh.query.wrappers import WrappingQuery
 
 from archive.errors import QueryError
 from search.analysis import _PREFIXES, _SUFFIX_WORDS, exact_analyzer, fold, stem_analyzer, text_analyzer
@@ -415,6 +417,29 @@ def _jalali_bound(year: int, month: int, day: int | None, end: bool) -> str:
         if end and month == 12 and jdatetime.date(year, 1, 1).isleap():
             day = 30
     return jdatetime.date(year, month, day).togregorian().strftime("%Y%m%d")
+
+
+class Scaled(WrappingQuery):
+    """``child`` with its scores multiplied by ``factor``. Whoosh drops the boost of a compound
+    query that holds one subquery, so ``Or([q], boost=0.5)`` scores as ``q``: the alternatives of
+    an expanded query weighed as much as what was typed until this wrapper was used."""
+
+    def __init__(self, child, factor: float):
+        super().__init__(child)
+        self.factor = factor
+
+    def __eq__(self, other):
+        return type(other) is Scaled and self.child == other.child and self.factor == other.factor
+
+    def __hash__(self):
+        return hash(self.child) ^ hash(self.factor)
+
+    def _rewrap(self, child):
+        return Scaled(child, self.factor)
+
+    def matcher(self, searcher, context=None):
+        m = self.child.matcher(searcher, context)
+        return m if self.factor == 1.0 else WrappingMatcher(m, boost=self.factor)
 
 
 # --------------------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def cmd_search(args) -> int:
     if not results.hits:
         print("No pages match.")
         return EXIT_OK
-    print(f"{results.total} pages match; best {len(results.hits)} in {results.documents} documents:\n")
+    print(f"{results.total_text} pages match; best {len(results.hits)} in {results.documents} documents:\n")
     for group in results.by_document():
         first = group[0]
         print(f"{first.document_id[:12]}  {first.title or first.filename}")

@@ -102,7 +102,7 @@ shown = results.hits[(page_no - 1) * PER_PAGE:page_no * PER_PAGE]
 groups: dict[str, list] = {}
 for hit in shown:
     groups.setdefault(hit.document_id, []).append(hit)
-st.markdown(f"**{results.total}** matching pages · results page {page_no} of {pages} "
+st.markdown(f"**{results.total_text}** matching pages · results page {page_no} of {pages} "
             f"· {len(groups)} documents on this results page")
 
 for doc_id, hits in groups.items():

@@ -1,0 +1,137 @@
+"""Whoosh's posting lists and field lengths of one segment, read as numpy arrays.
+
+Whoosh hands out postings one at a time through Python method calls, which is what made scoring
+every matching page slow at 100,000 pages (search.ranking). Its W3 codec stores them in blocks of
+up to 128 pickled, compressed arrays; this module unpickles whole blocks and turns them into
+arrays, and reads a field's length bytes in one piece. That needs Whoosh's private block and
+column attributes, so it is all here, each with a slow path through the public API that gives the
+same arrays when those attributes are not there (another codec, another Whoosh version);
+tests/test_ranking.py checks both against Whoosh's own scores.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from whoosh.codec import whoosh3
+from whoosh.matching import FilterMatcher
+from whoosh.util.numeric import byte_to_length
+
+# Field length of each length byte (Whoosh stores lengths as one logarithmic byte per page).
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTHS_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_LENGTHS_CACHED = 64  # (segment, field) pairs; a segment's lengths never change once written
+
+
+def live_pages(reader) -> np.ndarray:
+    """True for each page of the segment that is not deleted."""
+    live = np.ones(reader.doc_count_all(), dtype=bool)
+    if reader.has_deletions():
+        deleted = getattr(reader, "deleted_docs_set", None)
+        if deleted is None:
+            deleted = [d for d in range(len(live)) if reader.is_deleted(d)]
+        live[[d for d in deleted if d < len(live)]] = False
+    return live
+
+
+def field_lengths(reader, field_name: str) -> np.ndarray:
+    """Length in words of ``field_name`` on every page of the segment (as Whoosh's scoring sees it)."""
+    key = (reader.segment().segment_id(), field_name)
+    cached = _LENGTHS_CACHE.get(key)
+    if cached is not None and len(cached) == reader.doc_count_all():
+        _LENGTHS_CACHE.move_to_end(key)
+        return cached
+    lengths = _lengths_fast(reader, field_name)
+    if lengths is None:
+        lengths = np.array([reader.doc_field_length(d, field_name, 0) or 0
+                            for d in range(reader.doc_count_all())], dtype=np.float64)
+    _LENGTHS_CACHE[key] = lengths
+    while len(_LENGTHS_CACHE) > _LENGTHS_CACHED:
+        _LENGTHS_CACHE.popitem(last=False)
+    return lengths
+
+
+def _lengths_fast(reader, field_name: str) -> np.ndarray | None:
+    count = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(whoosh3._lenfield(field_name), whoosh3.LENGTHS_COLUMN)
+        if column is None:
+            return np.zeros(count, dtype=np.float64)
+        stored = min(column._count, count)
+        raw = column._dbfile.get(column._basepos, stored) if stored else b""
+    except (AttributeError, TypeError):
+        return None
+    codes = np.zeros(count, dtype=np.uint8)  # pages past the stored bytes have the default, 0
+    codes[:stored] = np.frombuffer(raw, dtype=np.uint8)
+    return _LENGTH_OF_BYTE[codes]
+
+
+def term_postings(reader, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(page numbers, weights) of a term in the segment, deleted pages left out.
+    The weight is the term's frequency on the page (times the field's boost, if any)."""
+    if (field_name, btext) not in reader:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    matcher = reader.postings(field_name, btext)
+    deleted = None
+    if isinstance(matcher, FilterMatcher) and getattr(matcher, "_exclude", False):
+        deleted, matcher = matcher._ids, matcher.child
+    arrays = _blocks_fast(matcher)
+    if arrays is None:
+        arrays = _postings_slow(matcher)
+    ids, weights = arrays
+    if deleted:
+        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64))
+        ids, weights = ids[keep], weights[keep]
+    return ids, weights
+
+
+def _blocks_fast(matcher) -> tuple[np.ndarray, np.ndarray] | None:
+    if type(matcher) is not whoosh3.W3LeafMatcher:
+        return None
+    id_parts, weight_parts = [], []
+    try:
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            ids, weights = matcher._data[0], matcher._data[1]
+            count = matcher._blocklength
+            # ids are stored as deltas from the block's start at 0 unless they fit in bytes
+            ids = np.asarray(ids, dtype=np.int64)
+            id_parts.append(ids if matcher._byteids else np.cumsum(ids))
+            if weights is None:
+                weight_parts.append(np.ones(count, dtype=np.float64))
+            elif isinstance(weights, float):
+                weight_parts.append(np.full(count, weights, dtype=np.float64))
+            else:
+                weight_parts.append(np.asarray(weights, dtype=np.float64))
+            matcher._next_block()
+    except AttributeError:
+        return None
+    if not id_parts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    return np.concatenate(id_parts), np.concatenate(weight_parts)
+
+
+def _postings_slow(matcher) -> tuple[np.ndarray, np.ndarray]:
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+
+
+def positions(reader, field_name: str, btext: bytes, pages: np.ndarray) -> dict[int, list[int]]:
+    """Word positions of a term on each of ``pages`` (sorted) that holds it."""
+    out: dict[int, list[int]] = {}
+    if (field_name, btext) not in reader:
+        return out
+    matcher = reader.postings(field_name, btext)
+    for page in pages.tolist():
+        if not matcher.is_active():
+            break
+        matcher.skip_to(page)
+        if matcher.is_active() and matcher.id() == page:
+            out[page] = matcher.value_as("positions")
+    return out

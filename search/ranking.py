@@ -1,0 +1,317 @@
+"""Scores of every page a query matches, computed on numpy arrays: Whoosh's scores, faster.
+
+Sanad scores every matching page (search.index.top_hits says why Whoosh's pruning cannot be used).
+Whoosh does that one posting at a time through a tree of Python matcher objects: at 100,000 pages
+a common word took over a tenth of a second and a phrase of two common words seconds. Here a query
+is evaluated per segment on arrays as long as the segment: each term's postings are read whole
+(search.postings), BM25F is computed on the arrays, an Or adds its parts, an And intersects them.
+The scores are Whoosh's to the last bits of a float (tests/test_ranking.py compares them).
+
+A phrase is the exception. Whoosh scores a phrase as the sum of its words' scores on the page,
+but whether the words stand next to each other needs their positions, which cost a Python call
+per page and word. So pages holding all the words are ranked by that sum first (an upper bound
+of the final score, exact where the phrase is there), and positions are read down that list only
+as far as the shown pages need. Beyond that, the number of matching pages is counted exactly when
+few are left to check and estimated from a sample when many are (``Ranking.estimated``).
+
+Query types not handled here are scored by Whoosh itself, one page at a time, so every query
+still gets its exact scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as Q
+from whoosh import scoring
+
+from search import postings
+from search.query import Scaled
+
+# Candidates of a phrase query whose positions are read after the shown pages are settled, to
+# count the matching pages; when more remain, a sample of this size estimates the rest.
+COUNT_CHECKS = 2000
+COUNT_SAMPLE = 300
+FIRST_BATCH = 64  # candidates checked in the first round of a phrase query; each round is 4x larger
+
+
+@dataclass
+class Ranking:
+    pages: list[tuple[int, float]]  # (docnum, score) of the best pages, best first (ties unordered)
+    total: int  # pages that match
+    estimated: bool = False  # total is an estimate (a phrase with very many candidate pages)
+
+
+@dataclass
+class _Part:
+    """A query's result on a segment: ``mask`` the pages that match, ``score`` their scores (only
+    meaningful under the mask). Not ``exact``: the mask and scores are an upper bound, to be
+    checked page by page (phrases)."""
+    mask: np.ndarray
+    score: np.ndarray
+    exact: bool = True
+
+
+def all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, scores) of every page that matches ``query``, in docnum order."""
+    docnums, scores = [], []
+    for segment in _segments(searcher):
+        part = segment.evaluate(query)
+        pages = np.flatnonzero(part.mask)
+        if not part.exact:
+            checked = segment.evaluate(query, pages)
+            pages, score = pages[checked.mask], checked.score[checked.mask]
+        else:
+            score = part.score[pages]
+        docnums.append(pages + segment.offset)
+        scores.append(score)
+    return _joined(docnums, np.int64), _joined(scores, np.float64)
+
+
+def top(docnums: np.ndarray, scores: np.ndarray, limit: int, tolerance: float) -> list[tuple[int, float]]:
+    """The ``limit`` best pages, best first, and every page tied (within ``tolerance``, relative)
+    with the last of them."""
+    if limit < 1 or not len(scores):
+        return []
+    if len(scores) > limit:
+        kth = -np.partition(-scores, limit - 1)[limit - 1]
+        keep = scores >= kth - tolerance * max(abs(kth), 1.0)
+        docnums, scores = docnums[keep], scores[keep]
+    order = np.lexsort((docnums, -scores))
+    return list(zip(docnums[order].tolist(), scores[order].tolist()))
+
+
+def rank(searcher, query, limit: int, tolerance: float) -> Ranking:
+    """The ``limit`` best pages for ``query`` (and any tied with the last, see ``top``)."""
+    segments = _segments(searcher)
+    parts = [segment.evaluate(query) for segment in segments]
+    if all(part.exact for part in parts):
+        docnums = _joined([np.flatnonzero(p.mask) + s.offset for s, p in zip(segments, parts)], np.int64)
+        scores = _joined([p.score[p.mask] for p in parts], np.float64)
+        return Ranking(top(docnums, scores, limit, tolerance), len(docnums))
+    return _rank_checked(segments, parts, query, limit, tolerance)
+
+
+def _rank_checked(segments, parts, query, limit: int, tolerance: float) -> Ranking:
+    """Rank by upper bounds, checking candidates best first until no unchecked one can enter."""
+    seg_of = _joined([np.full(int(p.mask.sum()), i) for i, p in enumerate(parts)], np.int64)
+    local = _joined([np.flatnonzero(p.mask) for p in parts], np.int64)
+    bound = _joined([p.score[p.mask] for p in parts], np.float64)
+    order = np.argsort(-bound, kind="stable")
+    found_docs, found_scores = [], []
+    done, batch = 0, FIRST_BATCH
+    while done < len(order):
+        chosen = order[done:done + batch]
+        done += len(chosen)
+        docs, scores = _check(segments, query, seg_of[chosen], local[chosen])
+        found_docs.append(docs)
+        found_scores.append(scores)
+        matched = _joined(found_scores, np.float64)
+        if len(matched) >= limit and done < len(order):
+            kth = -np.partition(-matched, limit - 1)[limit - 1]
+            if bound[order[done]] < kth - tolerance * max(abs(kth), 1.0):
+                break
+        batch *= 4
+    docnums, scores = _joined(found_docs, np.int64), _joined(found_scores, np.float64)
+    total, estimated = _count_rest(segments, query, seg_of, local, order[done:], len(docnums))
+    return Ranking(top(docnums, scores, limit, tolerance), total, estimated)
+
+
+def _count_rest(segments, query, seg_of, local, rest: np.ndarray, found: int) -> tuple[int, bool]:
+    """Pages that match in all: ``found`` among the checked candidates plus those of ``rest``,
+    counted when few, else estimated from a fixed sample (the same query gives the same count)."""
+    if len(rest) <= COUNT_CHECKS:
+        docs, _ = _check(segments, query, seg_of[rest], local[rest])
+        return found + len(docs), False
+    sample = np.random.default_rng(0).choice(rest, COUNT_SAMPLE, replace=False)
+    docs, _ = _check(segments, query, seg_of[sample], local[sample])
+    return found + round(len(rest) * len(docs) / COUNT_SAMPLE), True
+
+
+def _check(segments, query, seg_of: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (docnums, scores) of the given candidate pages that really match."""
+    docs, scores = [], []
+    for i in np.unique(seg_of).tolist():
+        pages = np.sort(local[seg_of == i])
+        part = segments[i].evaluate(query, pages)
+        docs.append(pages[part.mask] + segments[i].offset)
+        scores.append(part.score[part.mask])
+    return _joined(docs, np.int64), _joined(scores, np.float64)
+
+
+def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype=dtype)
+
+
+def _segments(searcher) -> list[_Segment]:
+    return [_Segment(sub, offset) for sub, offset in searcher.leaf_searchers()]
+
+
+class _Segment:
+    """Evaluates queries on one segment: on all its pages (``pages`` None), where phrases give
+    upper bounds, or exactly on the given pages."""
+
+    def __init__(self, searcher, offset: int):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.offset = offset
+        self.size = self.reader.doc_count_all()
+        self.live = postings.live_pages(self.reader)
+        self._leaves: dict[int, _Part] = {}  # id(query) -> its part on all pages
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def evaluate(self, q, pages: np.ndarray | None = None) -> _Part:
+        if isinstance(q, Q.Phrase) and q.slop == 1:
+            return self._phrase(q, pages)
+        children = self._children(q)
+        if children is None:  # a leaf: computed once on all pages
+            part = self._leaves.get(id(q))
+            if part is None:
+                part = self._leaves[id(q)] = self._leaf(q)
+            return part if pages is None else _Part(part.mask[pages], part.score[pages])
+        kind, subs, factor = children
+        results = [self.evaluate(sub, pages) for sub in subs]
+        return _combine(kind, results, factor)
+
+    @staticmethod
+    def _children(q):
+        """(how to combine, subqueries, factor on the result) for compound queries Whoosh
+        scores by adding up their parts; None for leaves."""
+        if type(q) is Q.Or and not q.minmatch and q.scale is None and q.subqueries:
+            return ("or", q.subqueries, q.boost) if len(q.subqueries) > 1 else ("one", q.subqueries, 1.0)
+        if type(q) is Q.And and q.subqueries:
+            return ("and", q.subqueries, q.boost) if len(q.subqueries) > 1 else ("one", q.subqueries, 1.0)
+        if type(q) in (Q.AndNot, Q.AndMaybe, Q.Require):
+            return type(q).__name__.lower(), [q.a, q.b], 1.0
+        if type(q) is Scaled:
+            return "one", [q.child], q.factor
+        return None
+
+    # -- leaves -----------------------------------------------------------------------------
+
+    def _leaf(self, q) -> _Part:
+        if type(q) is Q.Term:
+            return self._term(q.fieldname, q.text, q.boost)
+        if q is Q.NullQuery or type(q) is type(Q.NullQuery):
+            return self._empty()
+        if isinstance(q, Q.MultiTerm):
+            # Whoosh: one expanded term is searched as a Term without the boost, several as an
+            # Or of them with it
+            words = [text for _, text in q.expanded_terms(self.reader) if text]
+            if not words:
+                return self._empty()
+            if len(words) == 1:
+                return self._term(q.field(), words[0], 1.0)
+            return _combine("or", [self._term(q.field(), w, 1.0) for w in words], q.boost)
+        return self._by_whoosh(q)
+
+    def _empty(self) -> _Part:
+        return _Part(np.zeros(self.size, dtype=bool), np.zeros(self.size))
+
+    def _term(self, field_name: str, text, boost: float) -> _Part:
+        part = self._empty()
+        schema = self.searcher.schema
+        if field_name not in schema:
+            return part
+        try:
+            btext = schema[field_name].to_bytes(text)
+        except ValueError:
+            return part
+        if (field_name, btext) not in self.reader:
+            return part
+        ids, weights = postings.term_postings(self.reader, field_name, btext)
+        scorer = self.searcher.weighting.scorer(self.searcher, field_name, btext)
+        if type(scorer) is scoring.WeightScorer:
+            scores = weights
+        elif isinstance(scorer, scoring.BM25FScorer) and type(scorer)._score is scoring.BM25FScorer._score:
+            lengths = postings.field_lengths(self.reader, field_name)[ids]
+            k1, b = scorer.K1, scorer.B
+            # the expression and its order of operations are whoosh.scoring.bm25's
+            scores = scorer.idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
+        else:
+            return self._by_whoosh(Q.Term(field_name, text, boost=boost))
+        part.mask[ids] = True
+        part.score[ids] = scores * boost if boost != 1.0 else scores
+        return part
+
+    def _by_whoosh(self, q) -> _Part:
+        """Any other query: Whoosh's own matcher, page by page."""
+        part = self._empty()
+        matcher = q.matcher(self.searcher, self.searcher.context())
+        while matcher.is_active():
+            docnum = matcher.id()
+            part.mask[docnum] = True
+            part.score[docnum] = matcher.score()
+            matcher.next()
+        return part
+
+    # -- phrases ----------------------------------------------------------------------------
+
+    def _phrase(self, q: Q.Phrase, pages: np.ndarray | None) -> _Part:
+        """Whoosh scores a phrase as the sum of its words' scores (each unboosted) times its boost.
+        On all pages: that sum where all the words are (an upper bound). On given pages: checked."""
+        key = id(q)
+        bound = self._leaves.get(key)
+        if bound is None:
+            words = [Q.Term(q.fieldname, w) for w in q.words]
+            bound = _combine("and", [self._leaf(w) for w in words], q.boost) if words else self._empty()
+            bound.exact = False
+            self._leaves[key] = bound
+        if pages is None:
+            return bound
+        mask = bound.mask[pages]
+        mask[mask] = self._in_order(q, pages[mask])
+        return _Part(mask, bound.score[pages])
+
+    def _in_order(self, q: Q.Phrase, pages: np.ndarray) -> np.ndarray:
+        """For each page (sorted, all holding every word), whether the words stand in a row."""
+        field = self.searcher.schema[q.fieldname]
+        found = [postings.positions(self.reader, q.fieldname, field.to_bytes(w), pages) for w in q.words]
+        ok = np.zeros(len(pages), dtype=bool)
+        for i, page in enumerate(pages.tolist()):
+            starts = set(found[0].get(page, ()))
+            for step, positions in enumerate(found[1:], start=1):
+                if not starts:
+                    break
+                starts &= {p - step for p in positions.get(page, ())}
+            ok[i] = bool(starts)
+        return ok
+
+
+def _combine(kind: str, parts: list[_Part], factor: float) -> _Part:
+    """Whoosh's matchers: a union adds the scores of the parts that match, an intersection adds
+    all, AndNot keeps the first part's, AndMaybe adds the second where it matches, Require keeps
+    the first's where both match."""
+    exact = all(p.exact for p in parts)
+    if kind == "one":
+        mask, score = parts[0].mask, parts[0].score
+    elif kind == "or":
+        mask = np.logical_or.reduce([p.mask for p in parts])
+        score = np.zeros(len(mask))
+        for p in parts:
+            score += np.where(p.mask, p.score, 0.0)
+    elif kind == "and":
+        mask = np.logical_and.reduce([p.mask for p in parts])
+        score = parts[0].score.copy()
+        for p in parts[1:]:
+            score += p.score
+    elif kind == "andnot":
+        a, b = parts
+        # unchecked pages of the excluded part may still turn out not to match: keep them
+        mask = a.mask & ~b.mask if b.exact else a.mask.copy()
+        score = a.score
+    elif kind == "andmaybe":
+        a, b = parts
+        mask = a.mask
+        score = a.score + np.where(b.mask, b.score, 0.0)
+        exact = a.exact and b.exact
+    elif kind == "require":
+        a, b = parts
+        mask, score = a.mask & b.mask, a.score
+    else:
+        raise ValueError(kind)
+    if factor != 1.0:
+        score = score * factor
+    return _Part(mask, score, exact)

@@ -1,0 +1,140 @@
+"""search.ranking scores every page exactly as Whoosh's own matchers do, only on arrays.
+
+Each query is scored both ways on an index of several segments with deleted pages: the pages that
+match and their scores must agree, for every shape of query Sanad builds (words, expanded words,
+phrases, operators, exclusions, prefixes, fuzzy words, filters, feedback).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from whoosh import collectors
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+
+from search import postings, ranking
+from search.index import SCORE_TOLERANCE, top_hits
+from search.query import Scaled, parse_query
+from search.schema import build_schema, weighting
+
+_FA = ("زلزله بم بازسازی شهر زندان اوین قرارداد نفت وزارت بانک مرکزی ماسک بیمارستان واکسن دادگاه "
+       "قاضی پرونده شاهد گزارش بودجه میلیون ریال گمرک سند نامه و در به از که").split()
+_EN = "ministry oil contract payment bank transfer court prison mask vaccine report the of and".split()
+
+QUERIES = [
+    "زلزله", "زلزله بم", "زندان‌های اوین", "قرارداد نفت وزارت", "oil contract", "prison",
+    '"زلزله بم"', '"و در"', '"oil contract"', '"بانک مرکزی ایران"', "زلزله AND بم", "زلزله OR prison",
+    "زلزله -بم", 'بانک -"بانک مرکزی"', "NOT زلزله", "بازس*", "vacine~", "زلزله lang:fa",
+    "oil tag:urgent", "بانک date:2020-01-01..2020-06-30", "source:customs", 'source:"central bank"',
+    "tag:urgent", "(زلزله OR زندان) AND (بم OR اوین)", "در",
+]
+
+
+def _pages(count: int):
+    rng = random.Random(3)
+    for i in range(count):
+        english = i % 4 == 0
+        words = _EN if english else _FA
+        weights = [1 / (r + 1) for r in range(len(words))]
+        text = " ".join(rng.choices(words, weights, k=rng.randint(5, 120)))
+        doc = f"{i // 3:064x}"
+        yield {"key": f"{doc}:{i % 3 + 1}", "document_id": doc, "page": i % 3 + 1, "filename": f"f{i}.pdf",
+               "title": " ".join(text.split()[:3]), "text": text, "exact": text, "stem": text,
+               "lang": "en" if english else "fa", "source": rng.choice(["customs office", "central bank"]),
+               "tags": rng.choice(["urgent", "audit,urgent", ""]),
+               "dates": (datetime(2019, 6, 1) + timedelta(days=7 * i)).strftime("%Y%m%d"),
+               "added": datetime(2024, 1, 1) + timedelta(minutes=i)}
+
+
+@pytest.fixture(scope="module")
+def ix(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ranking")
+    index = whoosh_index.create_in(path, build_schema())
+    pages = list(_pages(900))
+    for start in range(0, len(pages), 300):  # three segments
+        writer = index.writer()
+        for page in pages[start:start + 300]:
+            writer.add_document(**page)
+        writer.commit(merge=False)
+    writer = index.writer()
+    for page in pages[5:900:37]:  # deleted pages must not come back
+        writer.delete_by_term("key", page["key"])
+    writer.commit(merge=False)
+    return index
+
+
+def _whoosh(searcher, query) -> dict[int, float]:
+    collector = collectors.UnlimitedCollector()
+    searcher.search_with_collector(query, collector)
+    return {docnum: score for score, docnum in collector.results().top_n}
+
+
+def _same(mine: tuple[np.ndarray, np.ndarray], theirs: dict[int, float]):
+    docnums, scores = mine
+    assert sorted(docnums.tolist()) == sorted(theirs)
+    for docnum, score in zip(docnums.tolist(), scores.tolist()):
+        assert score == pytest.approx(theirs[docnum], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_scores_are_whooshs(ix, text):
+    query = parse_query(text, ix.schema)
+    with ix.searcher(weighting=weighting()) as searcher:
+        _same(ranking.all_scores(searcher, query), _whoosh(searcher, query))
+
+
+def test_expanded_and_feedback_shapes(ix):
+    typed = parse_query("زلزله بم", ix.schema)
+    queries = [
+        Q.Or([typed, Scaled(parse_query("prison oil", ix.schema), 0.5)]),
+        Q.AndMaybe(typed, Q.Or([Q.Term("text", "بازسازی", boost=2.5), Q.Term("text", "شهر", boost=0.7)])),
+        Q.Or([Q.Term("text", "زلزله")], boost=3.0),  # Whoosh ignores the boost of a one-part Or
+        Q.And([Q.Term("text", "زلزله"), Q.Term("text", "بم")], boost=2.0),
+        Q.Require(typed, Q.Term("lang", "fa")),
+        Q.Or([Q.Phrase("exact", ["زلزله", "بم"], boost=1.25), Q.Phrase("text", ["زلزله", "بم"])]),
+        Q.Every(),
+    ]
+    with ix.searcher(weighting=weighting()) as searcher:
+        for query in queries:
+            _same(ranking.all_scores(searcher, query), _whoosh(searcher, query))
+
+
+@pytest.mark.parametrize("text", ['"زلزله بم"', '"بم زلزله"', "زلزله بم", 'بانک -"بانک مرکزی"'])
+def test_top_pages_and_count(ix, text):
+    query = parse_query(text, ix.schema)
+    with ix.searcher(weighting=weighting()) as searcher:
+        theirs = sorted(_whoosh(searcher, query).items(), key=lambda kv: -kv[1])
+        found, total = top_hits(searcher, query, 10)
+    assert total == len(theirs)
+    assert [round(s, 9) for _, s in found] == [round(s, 9) for _, s in theirs[:10]]
+
+
+def test_phrase_count_estimated_when_many_candidates(ix, monkeypatch):
+    monkeypatch.setattr(ranking, "COUNT_CHECKS", 10)
+    monkeypatch.setattr(ranking, "COUNT_SAMPLE", 50)
+    query = parse_query('"بم زلزله"', ix.schema)  # two common words: hundreds of candidates
+    with ix.searcher(weighting=weighting()) as searcher:
+        exact = len(_whoosh(searcher, query))
+        result = ranking.rank(searcher, query, 5, SCORE_TOLERANCE)
+        again = ranking.rank(searcher, query, 5, SCORE_TOLERANCE)
+    assert result.estimated and result.total == again.total  # the same estimate every time
+    assert 0.5 * exact <= result.total <= 1.5 * exact
+    assert len(result.pages) >= 5
+
+
+def test_slow_paths_agree(ix, monkeypatch):
+    """Without Whoosh's private block and column attributes the same arrays come out."""
+    query = parse_query("زلزله بم prison", ix.schema)
+    with ix.searcher(weighting=weighting()) as searcher:
+        fast = ranking.all_scores(searcher, query)
+        monkeypatch.setattr(postings, "_blocks_fast", lambda matcher: None)
+        monkeypatch.setattr(postings, "_lengths_fast", lambda reader, field_name: None)
+        postings._LENGTHS_CACHE.clear()
+        slow = ranking.all_scores(searcher, query)
+    postings._LENGTHS_CACHE.clear()
+    assert fast[0].tolist() == slow[0].tolist()
+    assert fast[1].tolist() == slow[1].tolist()
