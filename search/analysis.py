@@ -27,7 +27,7 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
 __all__ = ["fold", "text_analyzer", "exact_analyzer", "stem_analyzer", "SanadTokenizer", "SanadFilter",
-           "persian_stem", "aggressive_stem"]
+           "persian_stem", "aggressive_stem", "lexicon", "VERB_PREFIXES", "SUFFIX_WORDS"]
 
 ZWNJ = "\u200c"
 
@@ -132,8 +132,8 @@ _GAP_RE = re.compile(r"[\s" + _IGNORABLE + ZWNJ + r"]*")
 
 # Detached affixes written with a space (common in older texts and OCR): glued to their word
 # with a ZWNJ so that "می خواهم" == "می‌خواهم" == "میخواهم" and "زندان ها" == "زندان‌ها".
-_PREFIXES = frozenset({"می", "نمی"})
-_SUFFIX_WORDS = frozenset({
+VERB_PREFIXES = frozenset({"می", "نمی"})
+SUFFIX_WORDS = frozenset({
     "ها", "های", "هایی", "هایم", "هایت", "هایش", "هایمان", "هایتان", "هایشان",
     "تر", "ترین", "تری", "ترها",
 })
@@ -222,7 +222,7 @@ def _merged_tokens(value: str):
             p_start, p_end, p_text, p_unit = pending
             start, end, text, unit = tok
             # cheap set lookups first: this runs for every token
-            if (p_text in _PREFIXES or text in _SUFFIX_WORDS) and not p_unit and not unit \
+            if (p_text in VERB_PREFIXES or text in SUFFIX_WORDS) and not p_unit and not unit \
                     and _GAP_RE.fullmatch(value, p_end, start) \
                     and _PERSIAN_RE.fullmatch(p_text) and _PERSIAN_RE.fullmatch(text):
                 pending = (p_start, end, p_text + ZWNJ + text, False)
@@ -304,7 +304,8 @@ class _Lexicon:
 _LEX: _Lexicon | None = None
 
 
-def _lexicon() -> _Lexicon:
+def lexicon() -> _Lexicon:
+    """The stopwords and the lemma lists of the stemmer, loaded once (about 1.4 s)."""
     global _LEX
     if _LEX is None:
         _LEX = _Lexicon()
@@ -324,7 +325,7 @@ _ZWNJ_SUFFIXES = frozenset(_SAFE_SUFFIXES + ("شان", "تان", "مان", "ام
 @lru_cache(maxsize=200_000)
 def persian_stem(word: str) -> str:
     """Light Persian stemmer on a folded word (ZWNJ may mark morpheme boundaries)."""
-    lex = _lexicon()
+    lex = lexicon()
     if ZWNJ in word:
         parts = word.split(ZWNJ)
         while len(parts) > 1 and parts[-1] in _ZWNJ_SUFFIXES:
@@ -404,7 +405,7 @@ class SanadFilter(Filter):
         return self.__class__ is other.__class__ and self.__dict__ == other.__dict__
 
     def __call__(self, tokens):
-        stops = _lexicon().stopwords if self.stop else frozenset()
+        stops = lexicon().stopwords if self.stop else frozenset()
         aggressive = getattr(self, "aggressive", False)
         removed = 0
         for t in tokens:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.amounts import amount_terms, find_amounts
-from search.analysis import _PREFIXES, _SUFFIX_WORDS, _lexicon, fold
+from search.analysis import VERB_PREFIXES, SUFFIX_WORDS, lexicon, fold
 from search.glossary import Glossary, load_glossary
 from search.names import skeleton
 
@@ -115,10 +115,10 @@ def _words(text: str):
     i = 0
     while i < len(spans):
         start, end, word = spans[i]
-        if fold(word) in _PREFIXES and i + 1 < len(spans):
+        if fold(word) in VERB_PREFIXES and i + 1 < len(spans):
             i += 1
             end, word = spans[i][1], word + "\u200c" + spans[i][2]
-        while i + 1 < len(spans) and fold(spans[i + 1][2]) in _SUFFIX_WORDS:
+        while i + 1 < len(spans) and fold(spans[i + 1][2]) in SUFFIX_WORDS:
             i += 1
             end = spans[i][1]
         yield start, end, word
@@ -130,7 +130,7 @@ def _function_word(word: str) -> bool:
     در -> door, و -> and) would match pages about something else, and writing an alternative
     around ها or می would cut it from the word the analyzer glues it to (نهنگ ها)."""
     folded = fold(word)
-    return folded in _lexicon().stopwords or folded in _SUFFIX_WORDS or folded in _PREFIXES
+    return folded in lexicon().stopwords or folded in SUFFIX_WORDS or folded in VERB_PREFIXES
 
 
 def _find_words(text: str, phrase: str) -> int | None:

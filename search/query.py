@@ -28,7 +28,7 @@ from whoosh.matching import WrappingMatcher
 from whoosh.query.wrappers import WrappingQuery
 
 from archive.errors import QueryError
-from search.analysis import _PREFIXES, _SUFFIX_WORDS, exact_analyzer, fold, stem_analyzer, text_analyzer
+from search.analysis import VERB_PREFIXES, SUFFIX_WORDS, exact_analyzer, fold, stem_analyzer, text_analyzer
 
 # Score weights of the fields a plain word is looked up in (tuned with bench/retrieval.py
 # --tune). A small exact boost is enough to put the very form typed first; larger ones cost MAP.
@@ -135,7 +135,7 @@ def _glue_affixes(toks: list[_Tok]) -> list[_Tok]:
     for tok in toks:
         prev = out[-1] if out else None
         if tok.kind == "word" and prev is not None and prev.kind == "word" \
-                and (fold(tok.text) in _SUFFIX_WORDS or fold(prev.text) in _PREFIXES):
+                and (fold(tok.text) in SUFFIX_WORDS or fold(prev.text) in VERB_PREFIXES):
             prev.text += " " + tok.text
         else:
             out.append(tok)
