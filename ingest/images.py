@@ -21,11 +21,15 @@ HARD_MAX_PIXELS = 4 * MAX_PIXELS
 IMPULSE_NOISE_LIMIT = 0.002
 SHADING_LIMIT = 20  # grey levels of paper brightness spread: 0 on scans, 36-39 on shaded photos
 MIN_SKEW = 0.3  # degrees; Tesseract copes with less
+ORIENTATION = 0x0112  # the EXIF tag
 
 
 def load_upright(image: Image.Image) -> Image.Image:
     """The image as displayed: EXIF orientation applied (phones store pictures sideways)."""
     try:
+        # exif_transpose copies even an image it leaves as it is (8 ms for a 300 dpi page).
+        if image.getexif().get(ORIENTATION, 1) == 1:
+            return image
         return ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"cannot read the image: {exc}") from exc
@@ -37,7 +41,8 @@ def to_gray(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, rgba)
-    return image.convert("L")
+    # convert() copies an image that is already grayscale; nothing here changes an image in place.
+    return image if image.mode == "L" else image.convert("L")
 
 
 def guard_size(image: Image.Image, max_pixels: int = MAX_PIXELS,
@@ -116,15 +121,20 @@ def impulse_noise(gray: Image.Image) -> float:
 
 def background(gray: Image.Image) -> Image.Image:
     """The paper without the text: a max filter wider than strokes, on a reduced copy for speed."""
-    factor = 8
-    small = gray.reduce(factor)
-    paper = small.filter(ImageFilter.MaxFilter(7)).filter(ImageFilter.GaussianBlur(4))
-    return paper.resize(gray.size, Image.BILINEAR)
+    return _reduced_paper(gray).resize(gray.size, Image.BILINEAR)
+
+
+def _reduced_paper(gray: Image.Image) -> Image.Image:
+    return gray.reduce(8).filter(ImageFilter.MaxFilter(7)).filter(ImageFilter.GaussianBlur(4))
 
 
 def shading(gray: Image.Image) -> float:
-    """Spread of the paper's brightness across the page, in grey levels (uneven light in photos)."""
-    paper = np.asarray(background(_sample(gray)), dtype=np.float32)
+    """Spread of the paper's brightness across the page, in grey levels (uneven light in photos).
+
+    Measured on the reduced paper: enlarging it first (as `background` does) gave the same spread
+    on all of bench.ocr --quick's and bench.pipeline's pages, with 64 times the pixels to sort.
+    """
+    paper = np.asarray(_reduced_paper(_sample(gray)), dtype=np.float32)
     return float(np.percentile(paper, 98) - np.percentile(paper, 2))
 
 
@@ -184,15 +194,24 @@ def skew_angle(gray: Image.Image, limit: float = 3.0) -> float:
     """Small rotation of the text lines in degrees (counter-clockwise positive), by projection profile.
 
     Horizontal lines give the row-sum profile the sharpest peaks, so the angle whose rotation
-    maximises the profile's variance undoes the skew. Done on a reduced, binarised copy.
+    maximises the profile's variance undoes the skew. Done on a reduced, binarised copy, and by
+    turning the coordinates of its ink pixels rather than the picture: the same angles as rotating
+    the copy 24 times to within 0.1 degree, in a quarter of the time.
     """
     small = gray.reduce(max(1, round(min(gray.size) / 700)))
     a = np.asarray(small, dtype=np.uint8)
-    ink = Image.fromarray(np.where(a < otsu_threshold(a), 255, 0).astype(np.uint8))
+    rows, cols = np.nonzero(a < otsu_threshold(a))
+    height, width = a.shape
+    x = (cols - (width - 1) / 2).astype(np.float32)
+    y = (rows - (height - 1) / 2).astype(np.float32)
 
     def score(angle: float) -> float:
-        rotated = np.asarray(ink.rotate(angle, resample=Image.NEAREST), dtype=np.float32)
-        return float(rotated.sum(axis=1).var())
+        # Row of each ink pixel once the copy is turned by `angle` counter-clockwise about its
+        # centre, shifted by a page height so that rows pushed above the top stay non-negative.
+        t = np.deg2rad(angle)
+        row = (y * np.float32(np.cos(t)) - x * np.float32(np.sin(t)) + np.float32(height * 1.5)).astype(np.int64)
+        profile = np.bincount(row, minlength=3 * height)[height: 2 * height]
+        return float(profile.astype(np.float64).var())
 
     coarse = np.arange(-limit, limit + 1e-9, 0.5)
     best = max(coarse, key=score)

@@ -335,7 +335,8 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
     by the majority of the readings below, and none made wrong.
     1. Each number is read once more with the Persian model inside a crop of its line, as it is
        and enlarged 1.5 times (one Tesseract call for all: the crops are stacked on one strip).
-    2. Where those readings do not settle it, the Arabic model reads the same crops (one more call).
+    2. Where those readings leave a date or letter number unsettled, the Arabic model reads its
+       crops and those of the broken numbers (one more call; settled dates are left out).
     3. A date takes the valid date read most often (a tie keeps the page's own reading). A letter
        number the page read garbled, typically in visual order with the letter lost, is taken from
        a reading that has the digits/letter/digits shape. A number the page read as low-confidence
@@ -346,17 +347,15 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
     groups += _broken_numbers(read.words)
     if not groups:
         return
-    crops: list[Image.Image] = []
+    crops: list[list[Image.Image]] = []
     for group in groups:
         crop = page.crop(_union(_neighbourhood(read.words, group), 20, page))
-        crops += [crop, crop.resize((round(crop.width * 1.5), round(crop.height * 1.5)), Image.LANCZOS)]
-    readings: list[list[str]] = [[] for _ in groups]
-    for lang in (settings.persian_lang, settings.digit_lang):
-        pieces = _read_strip(crops, lang, settings)
-        for k in range(len(groups)):
-            readings[k] += [" ".join(t for t, _ in pieces[2 * k]), " ".join(t for t, _ in pieces[2 * k + 1])]
-        if all(_settled(read.words, g, r) for g, r in zip(groups, readings)):
-            break
+        crops.append([crop, crop.resize((round(crop.width * 1.5), round(crop.height * 1.5)), Image.LANCZOS)])
+    readings = _read_lines(crops, settings.persian_lang, settings)
+    again = _unsettled(read.words, groups, readings)
+    if again:
+        for k, found in zip(again, _read_lines([crops[k] for k in again], settings.digit_lang, settings)):
+            readings[k] += found
     drop: set[int] = set()
     for group, found in zip(groups, readings):
         text = _resolve(read.words, group, found)
@@ -369,6 +368,24 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
                                        min(w.conf for w in ws), ws[0].line)
         drop.update(group[1:])
     read.words = [w for i, w in enumerate(read.words) if i not in drop]
+
+
+def _unsettled(words: list[WordBox], groups: list[list[int]], readings: list[list[str]]) -> list[int]:
+    """The groups the Arabic model reads: none if the Persian readings settled every date and letter
+    number; otherwise those not settled and the broken numbers. A date the Persian readings
+    confirmed would keep its reading whatever the Arabic model says (three readings to its two):
+    leaving it out of the strip saves over a quarter of that call's recognition, for the same CER,
+    dates and letter numbers on bench.ocr --quick.
+    """
+    if all(_settled(words, g, r) for g, r in zip(groups, readings)):
+        return []
+    return [k for k, g in enumerate(groups) if not _settled(words, g, readings[k]) or not _is_date(words, g)]
+
+
+def _read_lines(crops: list[list[Image.Image]], lang: str, settings: OcrSettings) -> list[list[str]]:
+    """One reading per crop (the text of its words), grouped as given, all in one Tesseract call."""
+    pieces = iter(_read_strip([c for group in crops for c in group], lang, settings))
+    return [[" ".join(t for t, _ in next(pieces)) for _ in group] for group in crops]
 
 
 def _is_date(words: list[WordBox], group: list[int]) -> bool:

@@ -240,3 +240,25 @@ def test_broken_number_taken_from_agreeing_readings():
     assert _agreed_number(words, [0, 1, 2, 3], readings[:2]) is None
     # A number read whole and with confidence is not a suspect.
     assert _broken_numbers([WordBox("۳۶۸۰۰۰", 0, 10, 90, 30, 91.0, 0)]) == []
+
+
+def test_skew_angle_from_rotated_page():
+    page = render(make_letter(4), "nazli").reduce(2)
+    assert abs(images.skew_angle(page)) < 0.3
+    for angle in (1.5, -2.0):
+        turned = page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+        assert abs(images.skew_angle(turned) - angle) <= 0.2
+
+
+def test_arabic_model_reads_only_unsettled_numbers():
+    from archive.models import WordBox
+    from ingest.ocr import _unsettled
+
+    words = [WordBox(text, 100 * k, 10, 90, 30, conf, k) for k, (text, conf) in
+             enumerate([("۱۴۰۰/۰۳/۱۳", 90), ("۱۳۰۰/۰۳/۱۳", 90), ("۰۳۷-۷", 40), ("٩۷0۵", 40)])]
+    groups = [[0], [1], [2, 3]]
+    confirmed = ["تاریخ: ۱۴۰۰/۰۳/۱۳", "تاریخ: ۱۴۰۰/۰۳/۱۳"]
+    # Every date confirmed: no call to the Arabic model, not even for the broken number.
+    assert _unsettled(words, groups, [confirmed, ["تاریخ: ۱۳۰۰/۰۳/۱۳"] * 2, ["۰۳۷-۷۹۷۵"] * 2]) == []
+    # A disputed date: it and the broken number are read again, the confirmed date is not.
+    assert _unsettled(words, groups, [confirmed, confirmed, ["۰۳۷-۷۹۷۵"] * 2]) == [1, 2]
