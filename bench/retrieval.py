@@ -223,14 +223,14 @@ def build_quality_indexes(docs, workdir: Path, procs: int):
                      "source": "hamshahri"}
                     for d, title, text in docs), procs)
         (sanad_dir / VERSION_FILE).write_text(str(sanad_schema.SCHEMA_VERSION))
-    built["sanad"] = index.open_dir(str(sanad_dir))
+    built["sanad"] = si.open_whoosh_index(sanad_dir)
     for name, analyzer in (("standard", StandardAnalyzer()), ("lucene-fa", lucene_persian_analyzer())):
         path = workdir / name
         if not index.exists_in(str(path)):
             path.mkdir(parents=True, exist_ok=True)
             ix = index.create_in(str(path), Schema(document_id=ID(stored=True), text=TEXT(analyzer=analyzer)))
             _write(ix, ({"document_id": d, "text": text} for d, _, text in docs), procs)
-        built[name] = index.open_dir(str(path))
+        built[name] = si.open_whoosh_index(path)
     return built
 
 
@@ -496,7 +496,7 @@ def index_pages(path: Path, schema, maker: PageMaker, n: int, procs: int, batch:
         _write(ix, (maker.page(i) for i in range(start, min(n, start + batch))), procs)
     elapsed = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
-    return ix, elapsed, size
+    return si.open_whoosh_index(path), elapsed, size
 
 
 TIMING_FILE = "bench-timing.json"
@@ -507,7 +507,7 @@ def _kept_index(path: Path, n: int):
     building 100,000 pages twice takes over 20 minutes, and query work needs only the index."""
     try:
         timing = json.loads((path / TIMING_FILE).read_text())
-        ix = index.open_dir(str(path))
+        ix = si.open_whoosh_index(path)
     except (OSError, ValueError, EmptyIndexError):
         return None
     if timing.get("pages") != n or ix.doc_count_all() != n:

@@ -12,6 +12,7 @@ tests/test_ranking.py checks both against Whoosh's own scores.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh.codec import whoosh3
@@ -67,29 +68,40 @@ def _lengths_fast(reader, field_name: str) -> np.ndarray | None:
     return _LENGTH_OF_BYTE[codes]
 
 
-def term_postings(reader, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(page numbers, weights) of a term in the segment, deleted pages left out.
-    The weight is the term's frequency on the page (times the field's boost, if any)."""
+@dataclass
+class Postings:
+    """A term's postings in one segment, deleted pages left out."""
+    ids: np.ndarray  # page numbers, ascending
+    weights: np.ndarray  # the term's frequency on each page (times the field's boost, if any)
+    values: list[bytes] | None = None  # each posting's encoded positions, when asked for
+
+    def positions(self, format_, i: int) -> list[int]:
+        return format_.decode_as("positions", self.values[i])
+
+
+def term_postings(reader, field_name: str, btext: bytes, values: bool = False) -> Postings:
+    """The postings of a term in the segment; with ``values``, also the encoded word positions
+    (Whoosh unpickles them with the rest of each block, so they cost little more)."""
     if (field_name, btext) not in reader:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), [] if values else None)
     matcher = reader.postings(field_name, btext)
     deleted = None
     if isinstance(matcher, FilterMatcher) and getattr(matcher, "_exclude", False):
         deleted, matcher = matcher._ids, matcher.child
-    arrays = _blocks_fast(matcher)
-    if arrays is None:
-        arrays = _postings_slow(matcher)
-    ids, weights = arrays
+    found = _blocks_fast(matcher, values)
+    if found is None:
+        found = _postings_slow(matcher, values)
     if deleted:
-        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64))
-        ids, weights = ids[keep], weights[keep]
-    return ids, weights
+        keep = ~np.isin(found.ids, np.fromiter(deleted, dtype=np.int64))
+        kept = [v for v, k in zip(found.values, keep.tolist()) if k] if found.values is not None else None
+        found = Postings(found.ids[keep], found.weights[keep], kept)
+    return found
 
 
-def _blocks_fast(matcher) -> tuple[np.ndarray, np.ndarray] | None:
+def _blocks_fast(matcher, values: bool) -> Postings | None:
     if type(matcher) is not whoosh3.W3LeafMatcher:
         return None
-    id_parts, weight_parts = [], []
+    id_parts, weight_parts, value_list = [], [], []
     try:
         while matcher.is_active():
             if matcher._data is None:
@@ -105,33 +117,24 @@ def _blocks_fast(matcher) -> tuple[np.ndarray, np.ndarray] | None:
                 weight_parts.append(np.full(count, weights, dtype=np.float64))
             else:
                 weight_parts.append(np.asarray(weights, dtype=np.float64))
+            if values:
+                matcher._read_values()
+                value_list.extend(matcher._values)
             matcher._next_block()
     except AttributeError:
         return None
     if not id_parts:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    return np.concatenate(id_parts), np.concatenate(weight_parts)
+        return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), value_list if values else None)
+    return Postings(np.concatenate(id_parts), np.concatenate(weight_parts), value_list if values else None)
 
 
-def _postings_slow(matcher) -> tuple[np.ndarray, np.ndarray]:
-    ids, weights = [], []
+def _postings_slow(matcher, values: bool) -> Postings:
+    ids, weights, value_list = [], [], []
     while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
+        if values:
+            value_list.append(matcher.value())
         matcher.next()
-    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
-
-
-def positions(reader, field_name: str, btext: bytes, pages: np.ndarray) -> dict[int, list[int]]:
-    """Word positions of a term on each of ``pages`` (sorted) that holds it."""
-    out: dict[int, list[int]] = {}
-    if (field_name, btext) not in reader:
-        return out
-    matcher = reader.postings(field_name, btext)
-    for page in pages.tolist():
-        if not matcher.is_active():
-            break
-        matcher.skip_to(page)
-        if matcher.is_active() and matcher.id() == page:
-            out[page] = matcher.value_as("positions")
-    return out
+    return Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
+                    value_list if values else None)

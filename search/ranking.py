@@ -159,6 +159,7 @@ class _Segment:
         self.size = self.reader.doc_count_all()
         self.live = postings.live_pages(self.reader)
         self._leaves: dict[int, _Part] = {}  # id(query) -> its part on all pages
+        self._phrase_words: dict[int, list[postings.Postings]] = {}  # id(phrase) -> its words' postings
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -210,7 +211,9 @@ class _Segment:
     def _empty(self) -> _Part:
         return _Part(np.zeros(self.size, dtype=bool), np.zeros(self.size))
 
-    def _term(self, field_name: str, text, boost: float) -> _Part:
+    def _term(self, field_name: str, text, boost: float, keep: list | None = None) -> _Part:
+        """A term's part; its postings, with their word positions, are appended to ``keep``
+        when given (a phrase's words)."""
         part = self._empty()
         schema = self.searcher.schema
         if field_name not in schema:
@@ -221,7 +224,10 @@ class _Segment:
             return part
         if (field_name, btext) not in self.reader:
             return part
-        ids, weights = postings.term_postings(self.reader, field_name, btext)
+        found = postings.term_postings(self.reader, field_name, btext, values=keep is not None)
+        if keep is not None:
+            keep.append(found)
+        ids, weights = found.ids, found.weights
         scorer = self.searcher.weighting.scorer(self.searcher, field_name, btext)
         if type(scorer) is scoring.WeightScorer:
             scores = weights
@@ -255,27 +261,29 @@ class _Segment:
         key = id(q)
         bound = self._leaves.get(key)
         if bound is None:
-            words = [Q.Term(q.fieldname, w) for w in q.words]
-            bound = _combine("and", [self._leaf(w) for w in words], q.boost) if words else self._empty()
+            words: list[postings.Postings] = []
+            parts = [self._term(q.fieldname, w, 1.0, keep=words) for w in q.words]
+            bound = _combine("and", parts, q.boost) if parts else self._empty()
             bound.exact = False
             self._leaves[key] = bound
+            self._phrase_words[key] = words
         if pages is None:
             return bound
         mask = bound.mask[pages]
-        mask[mask] = self._in_order(q, pages[mask])
+        mask[mask] = self._in_order(q, self._phrase_words[key], pages[mask])
         return _Part(mask, bound.score[pages])
 
-    def _in_order(self, q: Q.Phrase, pages: np.ndarray) -> np.ndarray:
-        """For each page (sorted, all holding every word), whether the words stand in a row."""
-        field = self.searcher.schema[q.fieldname]
-        found = [postings.positions(self.reader, q.fieldname, field.to_bytes(w), pages) for w in q.words]
+    def _in_order(self, q: Q.Phrase, words: list[postings.Postings], pages: np.ndarray) -> np.ndarray:
+        """For each page (all holding every word), whether the words stand in a row."""
+        format_ = self.searcher.schema[q.fieldname].format
+        where = [np.searchsorted(w.ids, pages).tolist() for w in words]
         ok = np.zeros(len(pages), dtype=bool)
-        for i, page in enumerate(pages.tolist()):
-            starts = set(found[0].get(page, ()))
-            for step, positions in enumerate(found[1:], start=1):
+        for i in range(len(pages)):
+            starts = set(words[0].positions(format_, where[0][i]))
+            for step in range(1, len(words)):
                 if not starts:
                     break
-                starts &= {p - step for p in positions.get(page, ())}
+                starts &= {p - step for p in words[step].positions(format_, where[step][i])}
             ok[i] = bool(starts)
         return ok
 
