@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ FEEDBACK_SELECTION = "divergence"  # or "share" (RM3), kept for bench/retrieval.
 # Hamshahri: at most 6e-14 on scores of 3-120). Equal pages are ordered by their key.
 SCORE_TOLERANCE = 1e-9
 _NAME_KEYS: dict[str, tuple] = {}
+_TEXT_STATS_LOCK = threading.Lock()
 _TEXT_STATS: dict = {}  # word -> (pages, occurrences) in the text field, for one index version
 TEXT_STATS_KEPT = 500_000
 
@@ -522,18 +524,20 @@ def _text_stats(searcher, reader, word: str) -> tuple[int, float]:
     the same: a lookup costs a read per segment (0.5 s a search for the ~650 words of the best
     pages at 100,000 pages), and the best pages of one search after another share most words."""
     key = tuple((r.segment().segment_id(), r.doc_count()) for r, _ in reader.leaf_readers())
-    if _TEXT_STATS.get("key") != key:
-        _TEXT_STATS.clear()
-        _TEXT_STATS["key"] = key
-    stats = _TEXT_STATS.get(word)
+    with _TEXT_STATS_LOCK:  # the web app searches from several threads
+        if _TEXT_STATS.get("key") != key:
+            _TEXT_STATS.clear()
+            _TEXT_STATS["key"] = key
+        stats = _TEXT_STATS.get(word)
     if stats is None:
         try:
             info = reader.term_info("text", word)
             stats = (info.doc_frequency(), info.weight())
         except TermNotFound:
             stats = (0, 0.0)
-        if len(_TEXT_STATS) < TEXT_STATS_KEPT:
-            _TEXT_STATS[word] = stats
+        with _TEXT_STATS_LOCK:
+            if _TEXT_STATS.get("key") == key and len(_TEXT_STATS) < TEXT_STATS_KEPT:
+                _TEXT_STATS[word] = stats
     return stats
 
 

@@ -11,6 +11,7 @@ tests/test_ranking.py checks both against Whoosh's own scores.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from whoosh.util.numeric import byte_to_length
 # Field length of each length byte (Whoosh stores lengths as one logarithmic byte per page).
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _LENGTHS_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_LENGTHS_LOCK = threading.Lock()
 _LENGTHS_CACHED = 64  # (segment, field) pairs; a segment's lengths never change once written
 
 
@@ -39,17 +41,19 @@ def live_pages(reader) -> np.ndarray:
 def field_lengths(reader, field_name: str) -> np.ndarray:
     """Length in words of ``field_name`` on every page of the segment (as Whoosh's scoring sees it)."""
     key = (reader.segment().segment_id(), field_name)
-    cached = _LENGTHS_CACHE.get(key)
-    if cached is not None and len(cached) == reader.doc_count_all():
-        _LENGTHS_CACHE.move_to_end(key)
-        return cached
+    with _LENGTHS_LOCK:  # the web app searches from several threads
+        cached = _LENGTHS_CACHE.get(key)
+        if cached is not None and len(cached) == reader.doc_count_all():
+            _LENGTHS_CACHE.move_to_end(key)
+            return cached
     lengths = _lengths_fast(reader, field_name)
     if lengths is None:
         lengths = np.array([reader.doc_field_length(d, field_name, 0) or 0
                             for d in range(reader.doc_count_all())], dtype=np.float64)
-    _LENGTHS_CACHE[key] = lengths
-    while len(_LENGTHS_CACHE) > _LENGTHS_CACHED:
-        _LENGTHS_CACHE.popitem(last=False)
+    with _LENGTHS_LOCK:
+        _LENGTHS_CACHE[key] = lengths
+        while len(_LENGTHS_CACHE) > _LENGTHS_CACHED:
+            _LENGTHS_CACHE.popitem(last=False)
     return lengths
 
 
