@@ -362,8 +362,7 @@ def _check_numbers(read: _Read, page: Image.Image, settings: OcrSettings) -> Non
         if text is None:
             continue
         ws = [read.words[i] for i in group]
-        left, top = min(w.left for w in ws), min(w.top for w in ws)
-        right, bottom = max(w.left + w.width for w in ws), max(w.top + w.height for w in ws)
+        left, top, right, bottom = _union(ws, 0, page)
         read.words[group[0]] = WordBox(text, left, top, right - left, bottom - top,
                                        min(w.conf for w in ws), ws[0].line)
         drop.update(group[1:])

@@ -350,11 +350,6 @@ def _same_score(a: float, b: float) -> bool:
     return abs(a - b) <= SCORE_TOLERANCE * max(abs(a), abs(b), 1.0)
 
 
-def _tied(found: list[tuple[int, float]]) -> bool:
-    """True when pages in falling score order are linked by equal neighbours from first to last."""
-    return all(_same_score(x, y) for (_, x), (_, y) in zip(found, found[1:]))
-
-
 def _stable_order(searcher, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Pages in falling score order (``found`` is), runs of equal scores ordered by page key."""
     ordered, run = [], []
@@ -497,6 +492,7 @@ def _feedback_words(searcher, model: dict[str, float], terms: int) -> list[tuple
     max_df = FEEDBACK_MAX_DF * searcher.doc_count()
     archive_words = searcher.field_length("text") or 1
     reader = searcher.reader()
+    version = _index_version(reader)
     share = FEEDBACK_SELECTION == "share"
     worth: dict[str, float] = {}
     kth = -math.inf
@@ -506,7 +502,7 @@ def _feedback_words(searcher, model: dict[str, float], terms: int) -> list[tuple
             break
         if len(word) < 2 or word.isdigit():
             continue
-        df, cf = _text_stats(searcher, reader, word)
+        df, cf = _text_stats(reader, version, word)
         if not 0 < df <= max_df:
             continue
         value = p if share else p * math.log(p * archive_words / max(cf, 1))
@@ -519,11 +515,15 @@ def _feedback_words(searcher, model: dict[str, float], terms: int) -> list[tuple
     return sorted(worth.items(), key=lambda kv: (-kv[1], kv[0]))[:terms]
 
 
-def _text_stats(searcher, reader, word: str) -> tuple[int, float]:
-    """(pages, occurrences) of a word in the text field. Kept while the index's segments stay
-    the same: a lookup costs a read per segment (0.5 s a search for the ~650 words of the best
-    pages at 100,000 pages), and the best pages of one search after another share most words."""
-    key = tuple((r.segment().segment_id(), r.doc_count()) for r, _ in reader.leaf_readers())
+def _index_version(reader) -> tuple:
+    """What identifies the index's contents: its segments and their live pages."""
+    return tuple((r.segment().segment_id(), r.doc_count()) for r, _ in reader.leaf_readers())
+
+
+def _text_stats(reader, key: tuple, word: str) -> tuple[int, float]:
+    """(pages, occurrences) of a word in the text field. Kept while the index version ``key``
+    stays the same: a lookup costs a read per segment (0.5 s a search for the ~650 words of the
+    best pages at 100,000 pages), and the best pages of one search after another share most words."""
     with _TEXT_STATS_LOCK:  # the web app searches from several threads
         if _TEXT_STATS.get("key") != key:
             _TEXT_STATS.clear()
@@ -598,7 +598,8 @@ def matched_terms(searcher, query, docnums: list[int]) -> dict[int, set[tuple[st
 def _by_segment(searcher, docnums):
     """(segment searcher, its first docnum, the sorted docnums in it made local) per segment."""
     for sub, offset in searcher.leaf_searchers():
-        local = sorted(d - offset for d in docnums if offset <= d < offset + sub.reader().doc_count_all())
+        end = offset + sub.reader().doc_count_all()
+        local = sorted(d - offset for d in docnums if offset <= d < end)
         if local:
             yield sub, offset, local
 

@@ -27,17 +27,6 @@ _LENGTHS_LOCK = threading.Lock()
 _LENGTHS_CACHED = 64  # (segment, field) pairs; a segment's lengths never change once written
 
 
-def live_pages(reader) -> np.ndarray:
-    """True for each page of the segment that is not deleted."""
-    live = np.ones(reader.doc_count_all(), dtype=bool)
-    if reader.has_deletions():
-        deleted = getattr(reader, "deleted_docs_set", None)
-        if deleted is None:
-            deleted = [d for d in range(len(live)) if reader.is_deleted(d)]
-        live[[d for d in deleted if d < len(live)]] = False
-    return live
-
-
 def field_lengths(reader, field_name: str) -> np.ndarray:
     """Length in words of ``field_name`` on every page of the segment (as Whoosh's scoring sees it)."""
     key = (reader.segment().segment_id(), field_name)

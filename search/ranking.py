@@ -75,8 +75,7 @@ def top(docnums: np.ndarray, scores: np.ndarray, limit: int, tolerance: float) -
     if limit < 1 or not len(scores):
         return []
     if len(scores) > limit:
-        kth = -np.partition(-scores, limit - 1)[limit - 1]
-        keep = scores >= kth - tolerance * max(abs(kth), 1.0)
+        keep = scores >= _tie_floor(scores, limit, tolerance)
         docnums, scores = docnums[keep], scores[keep]
     order = np.lexsort((docnums, -scores))
     return list(zip(docnums[order].tolist(), scores[order].tolist()))
@@ -86,18 +85,29 @@ def rank(searcher, query, limit: int, tolerance: float) -> Ranking:
     """The ``limit`` best pages for ``query`` (and any tied with the last, see ``top``)."""
     segments = _segments(searcher)
     parts = [segment.evaluate(query) for segment in segments]
+    seg_of, local, scores = _candidates(parts)
     if all(part.exact for part in parts):
-        docnums = _joined([np.flatnonzero(p.mask) + s.offset for s, p in zip(segments, parts)], np.int64)
-        scores = _joined([p.score[p.mask] for p in parts], np.float64)
+        offsets = np.array([segment.offset for segment in segments], dtype=np.int64)
+        docnums = local + offsets[seg_of]
         return Ranking(top(docnums, scores, limit, tolerance), len(docnums))
-    return _rank_checked(segments, parts, query, limit, tolerance)
+    return _rank_checked(segments, query, seg_of, local, scores, limit, tolerance)
 
 
-def _rank_checked(segments, parts, query, limit: int, tolerance: float) -> Ranking:
-    """Rank by upper bounds, checking candidates best first until no unchecked one can enter."""
+def _candidates(parts: list[_Part]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment index, page in the segment, score) of every page the parts match."""
     seg_of = _joined([np.full(int(p.mask.sum()), i) for i, p in enumerate(parts)], np.int64)
     local = _joined([np.flatnonzero(p.mask) for p in parts], np.int64)
-    bound = _joined([p.score[p.mask] for p in parts], np.float64)
+    return seg_of, local, _joined([p.score[p.mask] for p in parts], np.float64)
+
+
+def _tie_floor(scores: np.ndarray, limit: int, tolerance: float) -> float:
+    """The lowest score still tied (within ``tolerance``, relative) with the ``limit``-th best."""
+    kth = -np.partition(-scores, limit - 1)[limit - 1]
+    return kth - tolerance * max(abs(kth), 1.0)
+
+
+def _rank_checked(segments, query, seg_of, local, bound, limit: int, tolerance: float) -> Ranking:
+    """Rank by upper bounds, checking candidates best first until no unchecked one can enter."""
     order = np.argsort(-bound, kind="stable")
     found_docs, found_scores = [], []
     done, batch = 0, FIRST_BATCH
@@ -108,10 +118,8 @@ def _rank_checked(segments, parts, query, limit: int, tolerance: float) -> Ranki
         found_docs.append(docs)
         found_scores.append(scores)
         matched = _joined(found_scores, np.float64)
-        if len(matched) >= limit and done < len(order):
-            kth = -np.partition(-matched, limit - 1)[limit - 1]
-            if bound[order[done]] < kth - tolerance * max(abs(kth), 1.0):
-                break
+        if len(matched) >= limit and done < len(order) and bound[order[done]] < _tie_floor(matched, limit, tolerance):
+            break
         batch *= 4
     docnums, scores = _joined(found_docs, np.int64), _joined(found_scores, np.float64)
     total, estimated = _count_rest(segments, query, seg_of, local, order[done:], len(docnums))
@@ -157,7 +165,6 @@ class _Segment:
         self.reader = searcher.reader()
         self.offset = offset
         self.size = self.reader.doc_count_all()
-        self.live = postings.live_pages(self.reader)
         self._leaves: dict[int, _Part] = {}  # id(query) -> its part on all pages
         self._phrase_words: dict[int, list[postings.Postings]] = {}  # id(phrase) -> its words' postings
 
@@ -195,7 +202,7 @@ class _Segment:
     def _leaf(self, q) -> _Part:
         if type(q) is Q.Term:
             return self._term(q.fieldname, q.text, q.boost)
-        if q is Q.NullQuery or type(q) is type(Q.NullQuery):
+        if type(q) is type(Q.NullQuery):
             return self._empty()
         if isinstance(q, Q.MultiTerm):
             # Whoosh: one expanded term is searched as a Term without the boost, several as an
