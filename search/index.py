@@ -26,7 +26,7 @@ from whoosh.reading import TermNotFound
 from archive.catalog import Catalog
 from archive.errors import IntegrityError
 from archive.models import Hit
-from search import crosslingual, ranking
+from search import crosslingual, postings, ranking
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
@@ -332,12 +332,12 @@ def ranked(searcher, query, limit: int) -> ranking.Ranking:
     ones they will reach. With that pruning a two-segment Hamshahri index lost the true top 10 of
     all 25 queries (the top page scored 78 instead of 124), and the feedback built on it moved MAP
     by up to 2.5%. So every matching page is scored (search.ranking, on arrays), and pages whose
-    scores are equal within ``SCORE_TOLERANCE`` are put in the order of their key, not of their
-    internal number, which follows the layout."""
+    scores are equal within ``SCORE_TOLERANCE`` are put newest document first, then in the order
+    of document id and page, not of their internal number, which follows the layout."""
     if limit < 1:
         return ranking.Ranking([], 0)
     result = ranking.rank(searcher, query, limit, SCORE_TOLERANCE)
-    result.pages = _stable_order(searcher, result.pages)[:limit]
+    result.pages = _stable_order(searcher, result.pages, limit)
     return result
 
 
@@ -350,19 +350,36 @@ def _same_score(a: float, b: float) -> bool:
     return abs(a - b) <= SCORE_TOLERANCE * max(abs(a), abs(b), 1.0)
 
 
-def _stable_order(searcher, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Pages in falling score order (``found`` is), runs of equal scores ordered by page key."""
+def _stable_order(searcher, found: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """The first ``limit`` of ``found`` (in falling score order), pages of equal scores put newest
+    document first, then by document id and page: an order of the archive, not of the index's
+    layout."""
     ordered, run = [], []
     for page in found:
         if run and not _same_score(run[-1][1], page[1]):
-            ordered += _by_key(searcher, run)
+            ordered += _tie_order(searcher, run, limit - len(ordered))
             run = []
         run.append(page)
-    return ordered + _by_key(searcher, run)
+    return (ordered + _tie_order(searcher, run, limit - len(ordered)))[:limit]
 
 
-def _by_key(searcher, run: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    return sorted(run, key=lambda page: _page_key(searcher, page[0])) if len(run) > 1 else run
+def _tie_order(searcher, run: list[tuple[int, float]], need: int) -> list[tuple[int, float]]:
+    if need < 1 or len(run) < 2:
+        return run[:max(need, 0)]
+    added = _added_ticks(searcher)[[docnum for docnum, _ in run]]
+    if len(run) > need:
+        # A query of filters only ties every page it matches (50,000 at 100,000 pages): only the
+        # pages as new as the need-th newest can be shown, and only theirs are read.
+        newest = added >= np.partition(added, len(added) - need)[len(added) - need]
+        run = [page for page, keep in zip(run, newest.tolist()) if keep]
+        added = added[newest]
+    keyed = sorted(zip(added.tolist(), run), key=lambda item: (-item[0], _page_key(searcher, item[1][0])))
+    return [page for _, page in keyed]
+
+
+def _added_ticks(searcher) -> np.ndarray:
+    """When each page's document was added (Whoosh's ticks), indexed by the searcher's page numbers."""
+    return np.concatenate([postings.numeric_column(sub.reader(), "added") for sub, _ in searcher.leaf_searchers()])
 
 
 def _page_key(searcher, docnum: int) -> tuple:
@@ -372,9 +389,9 @@ def _page_key(searcher, docnum: int) -> tuple:
 
 def _ranked(searcher, docnums: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
     """The ``limit`` best pages in the order of ``top_hits``. Only the pages shown (and those tied
-    with the last of them) are put in key order: a query matches thousands of pages and many of
-    them tie, each tie costing a read of stored fields."""
-    return _stable_order(searcher, ranking.top(docnums, scores, limit, SCORE_TOLERANCE))[:limit]
+    with the last of them) are put in order: a query matches thousands of pages and many of them
+    tie, each tie costing a read of stored fields."""
+    return _stable_order(searcher, ranking.top(docnums, scores, limit, SCORE_TOLERANCE), limit)
 
 
 def _merge_terms(query):

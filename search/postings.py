@@ -11,13 +11,21 @@ tests/test_ranking.py checks both against Whoosh's own scores.
 
 from __future__ import annotations
 
+import bisect
+import copy
+import io
+import pickle
 import threading
+import zlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh import columns
 from whoosh.codec import whoosh3
 from whoosh.matching import FilterMatcher
+from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 # Field length of each length byte (Whoosh stores lengths as one logarithmic byte per page).
@@ -61,12 +69,47 @@ def _lengths_fast(reader, field_name: str) -> np.ndarray | None:
     return _LENGTH_OF_BYTE[codes]
 
 
+def numeric_column(reader, field_name: str) -> np.ndarray:
+    """The values of a sortable numeric field's column on every page of the segment (a DATETIME's
+    as Whoosh's integer ticks), the column's default where a page has none."""
+    key = (reader.segment().segment_id(), "column:" + field_name)
+    with _LENGTHS_LOCK:
+        cached = _LENGTHS_CACHE.get(key)
+        if cached is not None and len(cached) == reader.doc_count_all():
+            _LENGTHS_CACHE.move_to_end(key)
+            return cached
+    column = reader.column_reader(field_name, translate=False)
+    values = _column_fast(column, reader.doc_count_all())
+    if values is None:
+        values = np.array(list(column))
+    with _LENGTHS_LOCK:
+        _LENGTHS_CACHE[key] = values
+        while len(_LENGTHS_CACHE) > _LENGTHS_CACHED:
+            _LENGTHS_CACHE.popitem(last=False)
+    return values
+
+
+def _column_fast(column, count: int) -> np.ndarray | None:
+    if type(column) is not columns.NumericColumn.Reader:
+        return None
+    try:
+        stored = min(column._count, count)
+        raw = column._dbfile.get(column._basepos, stored * column._fixedlen) if stored else b""
+        dtype = np.dtype(column._typecode).newbyteorder(">")  # packed with struct's "!"
+        default = column._default
+    except (AttributeError, TypeError):
+        return None
+    values = np.full(count, default, dtype=dtype.newbyteorder("="))
+    values[:stored] = np.frombuffer(raw, dtype=dtype)
+    return values
+
+
 @dataclass
 class Postings:
     """A term's postings in one segment, deleted pages left out."""
     ids: np.ndarray  # page numbers, ascending
     weights: np.ndarray  # the term's frequency on each page (times the field's boost, if any)
-    values: list[bytes] | None = None  # each posting's encoded positions, when asked for
+    values: Sequence[bytes] | None = None  # each posting's encoded positions, when asked for
 
     def positions(self, format_, i: int) -> list[int]:
         return format_.decode_as("positions", self.values[i])
@@ -74,7 +117,7 @@ class Postings:
 
 def term_postings(reader, field_name: str, btext: bytes, values: bool = False) -> Postings:
     """The postings of a term in the segment; with ``values``, also the encoded word positions
-    (Whoosh unpickles them with the rest of each block, so they cost little more)."""
+    (unpickled a block at a time, when first asked for)."""
     if (field_name, btext) not in reader:
         return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), [] if values else None)
     matcher = reader.postings(field_name, btext)
@@ -85,40 +128,166 @@ def term_postings(reader, field_name: str, btext: bytes, values: bool = False) -
     if found is None:
         found = _postings_slow(matcher, values)
     if deleted:
-        keep = ~np.isin(found.ids, np.fromiter(deleted, dtype=np.int64))
-        kept = [v for v, k in zip(found.values, keep.tolist()) if k] if found.values is not None else None
+        keep = np.flatnonzero(~np.isin(found.ids, np.fromiter(deleted, dtype=np.int64)))
+        kept = _subset(found.values, keep) if found.values is not None else None
         found = Postings(found.ids[keep], found.weights[keep], kept)
     return found
 
 
+def _subset(values: Sequence[bytes], keep: np.ndarray) -> Sequence[bytes]:
+    if isinstance(values, _BlockValues):
+        return values.subset(keep)
+    return [values[i] for i in keep.tolist()]
+
+
+class _BlockValues:
+    """The values of a posting list read by ``_blocks_fast``, taken out of a block's pickle when
+    one of them is first asked for: a phrase check needs the positions of a few pages only."""
+
+    def __init__(self, blocks: list[bytes], counts: list[int], fixedsize: int | None):
+        self._blocks = blocks  # each block's decompressed pickle
+        self._counts = counts
+        self._starts = np.cumsum([0] + counts[:-1]).tolist()  # index of each block's first posting
+        self._fixedsize = fixedsize
+        self._opened: dict[int, Sequence[bytes]] = {}
+        self._index: list[int] | None = None  # after ``subset``: the kept postings' indexes
+
+    def subset(self, keep: np.ndarray) -> _BlockValues:
+        kept = copy.copy(self)
+        kept._index = [self._index[i] for i in keep.tolist()] if self._index else keep.tolist()
+        return kept
+
+    def __len__(self) -> int:
+        return len(self._index) if self._index is not None else sum(self._counts)
+
+    def __getitem__(self, i: int) -> bytes:
+        if self._index is not None:
+            i = self._index[i]
+        block = bisect.bisect_right(self._starts, i) - 1
+        values = self._opened.get(block)
+        if values is None:
+            values = self._opened[block] = self._open(block)
+        return values[i - self._starts[block]]
+
+    def _open(self, block: int) -> Sequence[bytes]:
+        data, count, size = self._blocks[block], self._counts[block], self._fixedsize
+        if size is None or size < 0:
+            records = _ValueRecords.split(data, count)
+            if records is not None:
+                return records
+        # de-minified as W3LeafMatcher._read_values does
+        stored = pickle.loads(data)[2]
+        if size is None or size < 0:
+            return stored
+        if size == 0:
+            return (None,) * count
+        return tuple(stored[j:j + size] for j in range(0, len(stored), size))
+
+
+# How a block pickles its values (protocol 2): a tuple of calls codecs.encode(text, "latin1"),
+# one per posting. The first spells out the callable and memoizes it; each later one starts by
+# fetching it from the memo (BINGET), then the text as BINUNICODE: 4 bytes of length, UTF-8.
+_ENCODE_CALL = b"c_codecs\nencode\n"
+_BINPUT, _BINGET, _BINUNICODE = b"q", b"h", b"X"
+
+
+class _ValueRecords:
+    """A block's values, each decoded when asked for from its record in the pickle. Unpickling
+    them all costs a codec lookup and several memo operations per posting, about 0.7 µs each;
+    splitting the pickle at the record starts costs a few microseconds per block."""
+
+    def __init__(self, records: list[bytes]):
+        self._records = records  # each: the text's length, the text, the rest of the record
+
+    @classmethod
+    def split(cls, data: bytes, count: int) -> _ValueRecords | None:
+        at = data.find(_ENCODE_CALL) + len(_ENCODE_CALL)
+        memo = data[at:at + 2]  # BINPUT of the callable, then the first record's text
+        if at < len(_ENCODE_CALL) or memo[:1] != _BINPUT or data[at + 2:at + 3] != _BINUNICODE:
+            return None
+        records = data[at + 3:].split(_BINGET + memo[1:] + _BINUNICODE)
+        # the separator cannot occur inside a text (its bytes there are a position pickle's, in
+        # UTF-8); if it did, there would be more records than postings
+        return cls(records) if len(records) == count else None
+
+    def __getitem__(self, j: int) -> bytes:
+        record = self._records[j]
+        size = int.from_bytes(record[:4], "little")
+        return record[4:4 + size].decode("utf-8").encode("latin-1")
+
+
+# Where a block's values start in its pickle: the first value's callable (codecs.encode, or bytes()
+# when empty), preceded by the MARK of the tuple holding them.
+_VALUES_OPENERS = (_ENCODE_CALL, b"c__builtin__\nbytes\n")
+_MARK, _TUPLE2_STOP = b"(", b"\x86."
+
+
+def _ids_and_weights(data: bytes, count: int):
+    """The ids and weights of a block's pickled (ids, weights, values). Unpickling the values, a
+    bytes object per posting, takes about 20 times as long as the rest, so when the pickle has the
+    expected shape only the part before them is unpickled (and the result checked)."""
+    cut = min((k for k in (data.find(m) for m in _VALUES_OPENERS) if k > 0), default=-1)
+    if cut > 0:
+        if data[cut - 1:cut] == _MARK:
+            cut -= 1
+        try:
+            ids, weights = pickle.loads(data[:cut] + _TUPLE2_STOP)
+            if len(ids) == count and (weights is None or isinstance(weights, float) or len(weights) == count):
+                return ids, weights
+        except Exception:  # not the expected shape after all: unpickle the whole block
+            pass
+    ids, weights, _ = pickle.loads(data)
+    return ids, weights
+
+
 def _blocks_fast(matcher, values: bool) -> Postings | None:
+    """The posting list read in one piece and split into its blocks here (W3 format: a magic
+    tag, then per block a signed length, negative for the last, a pickled header and the
+    compressed pickle of its ids, weights and values)."""
     if type(matcher) is not whoosh3.W3LeafMatcher:
         return None
-    id_parts, weight_parts, value_list = [], [], []
     try:
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            ids, weights = matcher._data[0], matcher._data[1]
-            count = matcher._blocklength
-            # ids are stored as deltas from the block's start at 0 unless they fit in bytes
-            ids = np.asarray(ids, dtype=np.int64)
-            id_parts.append(ids if matcher._byteids else np.cumsum(ids))
-            if weights is None:
-                weight_parts.append(np.ones(count, dtype=np.float64))
-            elif isinstance(weights, float):
-                weight_parts.append(np.full(count, weights, dtype=np.float64))
-            else:
-                weight_parts.append(np.asarray(weights, dtype=np.float64))
-            if values:
-                matcher._read_values()
-                value_list.extend(matcher._values)
-            matcher._next_block()
+        start, length = matcher._startoffset, matcher._length
+        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
+            (length,) = length
+        raw = matcher._postfile.get(start, length)
+        byteids, fixedsize = matcher._byteids, matcher._fixedsize
     except AttributeError:
         return None
-    if not id_parts:
-        return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), value_list if values else None)
-    return Postings(np.concatenate(id_parts), np.concatenate(weight_parts), value_list if values else None)
+    if raw[:4] != whoosh3.WHOOSH3_HEADER_MAGIC:
+        return None
+    stream = io.BytesIO(raw)
+    all_ids, all_weights, blocks, counts = [], [], [], []
+    pos, last = 4, False
+    while not last:
+        if pos + _INT_SIZE > len(raw):
+            return None
+        size = unpack_int(raw[pos:pos + _INT_SIZE])[0]
+        last, size = size < 0, abs(size)
+        end = pos + _INT_SIZE + size
+        stream.seek(pos + _INT_SIZE)
+        count, _, _, compression, _, _ = pickle.load(stream)
+        data = raw[stream.tell():end]
+        if compression:
+            data = zlib.decompress(data)
+        ids, weights = _ids_and_weights(data, count)
+        all_ids.extend(ids)
+        if weights is None or isinstance(weights, float):  # all 1.0, or all the same
+            all_weights.extend([1.0 if weights is None else weights] * count)
+        else:
+            all_weights.extend(weights)
+        blocks.append(data)
+        counts.append(count)
+        pos = end
+    if pos != len(raw) or len(all_ids) != sum(counts) or len(all_weights) != len(all_ids):
+        return None
+    ids = np.array(all_ids, dtype=np.int64)
+    if not byteids:  # stored as differences, each block's counted from 0
+        sums = np.cumsum(ids)
+        before = np.concatenate(([0], sums[np.cumsum(counts)[:-1] - 1]))
+        ids = sums - np.repeat(before, counts)
+    return Postings(ids, np.array(all_weights, dtype=np.float64),
+                    _BlockValues(blocks, counts, fixedsize) if values else None)
 
 
 def _postings_slow(matcher, values: bool) -> Postings:

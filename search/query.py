@@ -455,21 +455,37 @@ def _positive(item) -> Q.Query:
     return Q.Not(q) if kind == "not" else q
 
 
+# Fields that only narrow a search (source:, tag:, lang:, doc:, date:): they never add to a score.
+FILTER_FIELDS = frozenset({"source", "tags", "lang", "document_id", "dates"})
+
+
+def _is_filter(q: Q.Query) -> bool:
+    return all(leaf.field() in FILTER_FIELDS for leaf in q.leaves())
+
+
 def _combine(items):
     shoulds = [q for kind, q in items if kind == "should"]
     musts = [q for kind, q in items if kind == "must"]
     nots = [q for kind, q in items if kind == "not"]
-    # plain words are ranked (any may match); filters and AND-ed parts are required
+    filters = [q for q in musts if _is_filter(q)]
+    musts = [q for q in musts if not _is_filter(q)]
+    # plain words are ranked (any may match); AND-ed parts are required; filters are required
+    # and weigh nothing (a page's date or language is no measure of how well it answers)
     core = []
     if shoulds:
         core.append(_or(shoulds))
     core += musts
-    if not core and not nots:
+    if not core and not filters and not nots:
         return None
-    query = (core[0] if len(core) == 1 else Q.And(core)) if core else Q.Every()
+    query = (core[0] if len(core) == 1 else Q.And(core)) if core else None
+    if filters:
+        narrowing = filters[0] if len(filters) == 1 else Q.And(filters)
+        # only filters: every page they keep scores the same, and ties list the newest first
+        query = Q.Require(query, narrowing) if query is not None else Q.ConstantScoreQuery(narrowing, 1.0)
+    query = query if query is not None else Q.Every()
     if nots:
         query = Q.AndNot(query, _or(nots))
-    kind = "must" if musts and not shoulds and not nots else "should"
+    kind = "must" if (musts or filters) and not shoulds and not nots else "should"
     return (kind, query)
 
 

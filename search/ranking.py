@@ -153,34 +153,40 @@ def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
 
 
 def _segments(searcher) -> list[_Segment]:
-    return [_Segment(sub, offset) for sub, offset in searcher.leaf_searchers()]
+    scorers: dict = {}  # shared: a term's scorer holds index-wide statistics, the same in every segment
+    return [_Segment(sub, offset, scorers) for sub, offset in searcher.leaf_searchers()]
 
 
 class _Segment:
     """Evaluates queries on one segment: on all its pages (``pages`` None), where phrases give
     upper bounds, or exactly on the given pages."""
 
-    def __init__(self, searcher, offset: int):
+    def __init__(self, searcher, offset: int, scorers: dict):
         self.searcher = searcher
         self.reader = searcher.reader()
         self.offset = offset
         self.size = self.reader.doc_count_all()
-        self._leaves: dict[int, _Part] = {}  # id(query) -> its part on all pages
+        self._scorers = scorers
+        self._leaves: dict[tuple[int, bool], _Part] = {}  # (id(query), scored) -> its part on all pages
         self._phrase_words: dict[int, list[postings.Postings]] = {}  # id(phrase) -> its words' postings
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def evaluate(self, q, pages: np.ndarray | None = None) -> _Part:
+    def evaluate(self, q, pages: np.ndarray | None = None, scored: bool = True) -> _Part:
+        """``q``'s part; unless ``scored``, only which pages match counts (a filter), and the
+        scores are left at 0 where that saves work."""
         if isinstance(q, Q.Phrase) and q.slop == 1:
             return self._phrase(q, pages)
         children = self._children(q)
         if children is None:  # a leaf: computed once on all pages
-            part = self._leaves.get(id(q))
+            part = self._leaves.get((id(q), scored))
             if part is None:
-                part = self._leaves[id(q)] = self._leaf(q)
+                part = self._leaves[(id(q), scored)] = self._leaf(q, scored)
             return part if pages is None else _Part(part.mask[pages], part.score[pages])
         kind, subs, factor = children
-        results = [self.evaluate(sub, pages) for sub in subs]
+        # the second part of a Require, and what a constant score wraps, only filter
+        unscored = {"require": [1], "constant": [0]}.get(kind, [])
+        results = [self.evaluate(sub, pages, scored and i not in unscored) for i, sub in enumerate(subs)]
         return _combine(kind, results, factor)
 
     @staticmethod
@@ -195,13 +201,15 @@ class _Segment:
             return type(q).__name__.lower(), [q.a, q.b], 1.0
         if type(q) is Scaled:
             return "one", [q.child], q.factor
+        if type(q) is Q.ConstantScoreQuery:
+            return "constant", [q.child], q.score
         return None
 
     # -- leaves -----------------------------------------------------------------------------
 
-    def _leaf(self, q) -> _Part:
+    def _leaf(self, q, scored: bool = True) -> _Part:
         if type(q) is Q.Term:
-            return self._term(q.fieldname, q.text, q.boost)
+            return self._term(q.fieldname, q.text, q.boost, scored=scored)
         if type(q) is type(Q.NullQuery):
             return self._empty()
         if isinstance(q, Q.MultiTerm):
@@ -211,43 +219,75 @@ class _Segment:
             if not words:
                 return self._empty()
             if len(words) == 1:
-                return self._term(q.field(), words[0], 1.0)
-            return _combine("or", [self._term(q.field(), w, 1.0) for w in words], q.boost)
+                return self._term(q.field(), words[0], 1.0, scored=scored)
+            return self._any_term(q.field(), words, q.boost, scored)
         return self._by_whoosh(q)
+
+    def _any_term(self, field_name: str, words: list, boost: float, scored: bool) -> _Part:
+        """An Or of many terms (a prefix, a date range): their scores added up page by page."""
+        found = [self._term_scores(field_name, w, scored=scored) for w in words]
+        if any(f is None for f in found):  # a term Whoosh must score itself
+            return _combine("or", [self._term(field_name, w, 1.0) for w in words], boost)
+        ids = _joined([f[0] for f in found], np.int64)
+        part = self._empty()
+        part.mask[ids] = True
+        part.score = np.bincount(ids, weights=_joined([f[1] for f in found], np.float64), minlength=self.size)
+        if boost != 1.0:
+            part.score = part.score * boost
+        return part
 
     def _empty(self) -> _Part:
         return _Part(np.zeros(self.size, dtype=bool), np.zeros(self.size))
 
-    def _term(self, field_name: str, text, boost: float, keep: list | None = None) -> _Part:
+    def _term(self, field_name: str, text, boost: float, keep: list | None = None, scored: bool = True) -> _Part:
         """A term's part; its postings, with their word positions, are appended to ``keep``
         when given (a phrase's words)."""
+        found = self._term_scores(field_name, text, keep, scored)
+        if found is None:
+            return self._by_whoosh(Q.Term(field_name, text, boost=boost))
+        ids, scores = found
         part = self._empty()
+        part.mask[ids] = True
+        part.score[ids] = scores * boost if boost != 1.0 else scores
+        return part
+
+    def _term_scores(self, field_name: str, text, keep: list | None = None, scored: bool = True):
+        """(pages, scores) of a term in the segment, unboosted (zeros unless ``scored``); None
+        when its scorer is not one computed here."""
+        nothing = (np.empty(0, dtype=np.int64), np.empty(0))
         schema = self.searcher.schema
         if field_name not in schema:
-            return part
+            return nothing
         try:
             btext = schema[field_name].to_bytes(text)
         except ValueError:
-            return part
+            return nothing
         if (field_name, btext) not in self.reader:
-            return part
+            return nothing
+        if not scored:
+            ids = postings.term_postings(self.reader, field_name, btext).ids
+            return ids, np.zeros(len(ids))
+        scorer = self._scorer(field_name, btext)
+        if type(scorer) is not scoring.WeightScorer and not (
+                isinstance(scorer, scoring.BM25FScorer) and type(scorer)._score is scoring.BM25FScorer._score):
+            return None
         found = postings.term_postings(self.reader, field_name, btext, values=keep is not None)
         if keep is not None:
             keep.append(found)
         ids, weights = found.ids, found.weights
-        scorer = self.searcher.weighting.scorer(self.searcher, field_name, btext)
         if type(scorer) is scoring.WeightScorer:
-            scores = weights
-        elif isinstance(scorer, scoring.BM25FScorer) and type(scorer)._score is scoring.BM25FScorer._score:
-            lengths = postings.field_lengths(self.reader, field_name)[ids]
-            k1, b = scorer.K1, scorer.B
-            # the expression and its order of operations are whoosh.scoring.bm25's
-            scores = scorer.idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
-        else:
-            return self._by_whoosh(Q.Term(field_name, text, boost=boost))
-        part.mask[ids] = True
-        part.score[ids] = scores * boost if boost != 1.0 else scores
-        return part
+            return ids, weights
+        lengths = postings.field_lengths(self.reader, field_name)[ids]
+        k1, b = scorer.K1, scorer.B
+        # the expression and its order of operations are whoosh.scoring.bm25's
+        return ids, scorer.idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
+
+    def _scorer(self, field_name: str, btext: bytes):
+        key = (field_name, btext)
+        scorer = self._scorers.get(key)
+        if scorer is None:
+            scorer = self._scorers[key] = self.searcher.weighting.scorer(self.searcher, field_name, btext)
+        return scorer
 
     def _by_whoosh(self, q) -> _Part:
         """Any other query: Whoosh's own matcher, page by page."""
@@ -325,6 +365,9 @@ def _combine(kind: str, parts: list[_Part], factor: float) -> _Part:
     elif kind == "require":
         a, b = parts
         mask, score = a.mask & b.mask, a.score
+    elif kind == "constant":  # the factor is the score
+        mask = parts[0].mask
+        return _Part(mask, np.where(mask, factor, 0.0), exact)
     else:
         raise ValueError(kind)
     if factor != 1.0:

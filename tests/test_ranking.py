@@ -138,3 +138,57 @@ def test_slow_paths_agree(ix, monkeypatch):
     postings._LENGTHS_CACHE.clear()
     assert fast[0].tolist() == slow[0].tolist()
     assert fast[1].tolist() == slow[1].tolist()
+
+
+def test_block_values_are_whooshs(tmp_path):
+    """Word positions read from whole blocks equal what Whoosh's matcher gives, posting by posting:
+    positions far apart (one-, two- and four-byte numbers in the pickle), blocks of 128 postings
+    and a deleted page."""
+    index = whoosh_index.create_in(tmp_path, build_schema())
+    writer = index.writer()
+    rng = random.Random(5)
+    for i in range(300):
+        words = ["filler"] * rng.choice([3, 200, 70_000 if i % 50 == 0 else 900])
+        for at in rng.sample(range(len(words)), min(len(words), rng.randint(1, 40))):
+            words[at] = "needle"
+        words[0] = words[-1] = "needle"
+        text = " ".join(words)
+        writer.add_document(key=f"d{i}:1", document_id=f"d{i}", page=1, text=text, exact=text)
+    writer.commit()
+    writer = index.writer()
+    writer.delete_by_term("key", "d7:1")
+    writer.commit(merge=False)
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        for field_name, word in (("exact", b"needle"), ("text", b"needl")):  # text: stemmed
+            found = postings.term_postings(reader, field_name, word, values=True)
+            matcher = reader.postings(field_name, word)
+            expected = []
+            while matcher.is_active():
+                expected.append((matcher.id(), matcher.value()))
+                matcher.next()
+            assert isinstance(found.values, postings._BlockValues)
+            assert [(d, found.values[i]) for i, d in enumerate(found.ids.tolist())] == expected
+            assert all(isinstance(v, postings._ValueRecords) for v in found.values._opened.values())
+
+
+def test_filters_narrow_without_changing_scores(ix):
+    with ix.searcher(weighting=weighting()) as searcher:
+        docs, scores = ranking.all_scores(searcher, parse_query("زلزله", ix.schema))
+        plain = dict(zip(docs.tolist(), scores.tolist()))
+        for text in ("زلزله lang:fa", "زلزله date:2019-06-01..2020-06-30", "زلزله tag:urgent",
+                     'زلزله source:"central bank"'):
+            docs, scores = ranking.all_scores(searcher, parse_query(text, ix.schema))
+            assert 0 < len(docs) <= len(plain)
+            assert all(score == plain[docnum] for docnum, score in zip(docs.tolist(), scores.tolist()))
+
+
+def test_a_search_of_filters_only_lists_the_newest_first(ix):
+    query = parse_query("tag:urgent", ix.schema)
+    with ix.searcher(weighting=weighting()) as searcher:
+        found, total = top_hits(searcher, query, 10)
+        urgent = [(searcher.stored_fields(d)["added"], d) for d in range(searcher.doc_count_all())
+                  if not searcher.ixreader.is_deleted(d) and "urgent" in searcher.stored_fields(d)["tags"]]
+    assert total == len(urgent)
+    assert [d for d, _ in found] == [d for _, d in sorted(urgent, reverse=True)[:10]]
+    assert len({score for _, score in found}) == 1
