@@ -378,7 +378,10 @@ def _tie_order(searcher, run: list[tuple[int, float]], need: int) -> list[tuple[
 
 
 def _added_ticks(searcher) -> np.ndarray:
-    """When each page's document was added (Whoosh's ticks), indexed by the searcher's page numbers."""
+    """When each page's document was added (Whoosh's ticks), indexed by the searcher's page numbers
+    (all alike in an index without the field, such as the benchmark's baselines)."""
+    if "added" not in searcher.schema:
+        return np.zeros(searcher.doc_count_all(), dtype=np.uint64)
     return np.concatenate([postings.numeric_column(sub.reader(), "added") for sub, _ in searcher.leaf_searchers()])
 
 

@@ -192,3 +192,35 @@ def test_a_search_of_filters_only_lists_the_newest_first(ix):
     assert total == len(urgent)
     assert [d for d, _ in found] == [d for _, d in sorted(urgent, reverse=True)[:10]]
     assert len({score for _, score in found}) == 1
+
+
+def test_a_kept_filter_forgets_deleted_pages(tmp_path):
+    index = whoosh_index.create_in(tmp_path, build_schema())
+    writer = index.writer()
+    for page in list(_pages(60)):
+        writer.add_document(**page)
+    writer.commit()
+    query = parse_query("بانک date:2019-06-01..2020-12-31", index.schema)
+    with index.searcher(weighting=weighting()) as searcher:
+        before, _ = ranking.all_scores(searcher, query)
+        doomed = searcher.stored_fields(int(before[0]))["key"]
+    writer = index.writer()
+    writer.delete_by_term("key", doomed)
+    writer.commit(merge=False)
+    with index.searcher(weighting=weighting()) as searcher:
+        after, _ = ranking.all_scores(searcher, query)
+        assert sorted(after.tolist()) == sorted(_whoosh(searcher, query))
+    assert len(after) == len(before) - 1
+
+
+def test_ties_are_ordered_in_an_index_without_dates(tmp_path):
+    from whoosh.fields import ID, TEXT, Schema
+    index = whoosh_index.create_in(tmp_path, Schema(document_id=ID(stored=True), text=TEXT))
+    writer = index.writer()
+    for name in ("c", "a", "b"):
+        writer.add_document(document_id=name, text="same words")
+    writer.commit()
+    with index.searcher(weighting=weighting()) as searcher:
+        found, total = top_hits(searcher, Q.Term("text", "same"), 2)
+        assert total == 3
+        assert [searcher.stored_fields(d)["document_id"] for d, _ in found] == ["a", "b"]
