@@ -111,9 +111,6 @@ class Postings:
     weights: np.ndarray  # the term's frequency on each page (times the field's boost, if any)
     values: Sequence[bytes] | None = None  # each posting's encoded positions, when asked for
 
-    def positions(self, format_, i: int) -> list[int]:
-        return format_.decode_as("positions", self.values[i])
-
 
 def term_postings(reader, field_name: str, btext: bytes, values: bool = False) -> Postings:
     """The postings of a term in the segment; with ``values``, also the encoded word positions

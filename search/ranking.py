@@ -351,15 +351,16 @@ class _Segment:
 
     def _in_order(self, q: Q.Phrase, words: list[postings.Postings], pages: np.ndarray) -> np.ndarray:
         """For each page (all holding every word), whether the words stand in a row."""
-        format_ = self.searcher.schema[q.fieldname].format
+        positions = self.searcher.schema[q.fieldname].format.decoder("positions")
         where = [np.searchsorted(w.ids, pages).tolist() for w in words]
+        values = [w.values for w in words]
         ok = np.zeros(len(pages), dtype=bool)
         for i in range(len(pages)):
-            starts = set(words[0].positions(format_, where[0][i]))
+            starts = set(positions(values[0][where[0][i]]))
             for step in range(1, len(words)):
                 if not starts:
                     break
-                starts &= {p - step for p in words[step].positions(format_, where[step][i])}
+                starts &= {p - step for p in positions(values[step][where[step][i]])}
             ok[i] = bool(starts)
         return ok
 
