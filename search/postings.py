@@ -141,8 +141,8 @@ class _BlockValues:
     """The values of a posting list read by ``_blocks_fast``, taken out of a block's pickle when
     one of them is first asked for: a phrase check needs the positions of a few pages only."""
 
-    def __init__(self, blocks: list[bytes], counts: list[int], fixedsize: int | None):
-        self._blocks = blocks  # each block's decompressed pickle
+    def __init__(self, blocks: list[tuple[bytes, bool]], counts: list[int], fixedsize: int | None):
+        self._blocks = blocks  # each block's pickle, and whether it is compressed
         self._counts = counts
         self._starts = np.cumsum([0] + counts[:-1]).tolist()  # index of each block's first posting
         self._fixedsize = fixedsize
@@ -167,7 +167,9 @@ class _BlockValues:
         return values[i - self._starts[block]]
 
     def _open(self, block: int) -> Sequence[bytes]:
-        data, count, size = self._blocks[block], self._counts[block], self._fixedsize
+        (data, compressed), count, size = self._blocks[block], self._counts[block], self._fixedsize
+        if compressed:
+            data = zlib.decompress(data)
         if size is None or size < 0:
             records = _ValueRecords.split(data, count)
             if records is not None:
@@ -219,22 +221,38 @@ _VALUES_OPENERS = (_ENCODE_CALL, b"c__builtin__\nbytes\n")
 _MARK, _TUPLE2_STOP = b"(", b"\x86."
 
 
-def _ids_and_weights(data: bytes, count: int):
-    """The ids and weights of a block's pickled (ids, weights, values). Unpickling the values, a
-    bytes object per posting, takes about 20 times as long as the rest, so when the pickle has the
-    expected shape only the part before them is unpickled (and the result checked)."""
+# Enough of a block's pickle for the ids and weights of 128 postings (5 and 9 bytes each at most).
+_HEAD_BYTES = 2048
+
+
+def _ids_and_weights(data: bytes, compressed: bool, count: int):
+    """The ids and weights of a block's pickled (ids, weights, values). The values, word positions,
+    are most of a block: only the head of the pickle, before them, is decompressed and unpickled
+    when it has the expected shape (the result is checked), else the whole."""
+    if not compressed:
+        return _head_ids_and_weights(data, count) or pickle.loads(data)[:2]
+    stream = zlib.decompressobj()
+    head = stream.decompress(data, _HEAD_BYTES)
+    found = _head_ids_and_weights(head, count)
+    if found is not None:
+        return found
+    whole = head + stream.decompress(stream.unconsumed_tail) + stream.flush()
+    return _head_ids_and_weights(whole, count) or pickle.loads(whole)[:2]
+
+
+def _head_ids_and_weights(data: bytes, count: int) -> tuple | None:
     cut = min((k for k in (data.find(m) for m in _VALUES_OPENERS) if k > 0), default=-1)
-    if cut > 0:
-        if data[cut - 1:cut] == _MARK:
-            cut -= 1
-        try:
-            ids, weights = pickle.loads(data[:cut] + _TUPLE2_STOP)
-            if len(ids) == count and (weights is None or isinstance(weights, float) or len(weights) == count):
-                return ids, weights
-        except Exception:  # not the expected shape after all: unpickle the whole block
-            pass
-    ids, weights, _ = pickle.loads(data)
-    return ids, weights
+    if cut < 0:
+        return None
+    if data[cut - 1:cut] == _MARK:
+        cut -= 1
+    try:
+        ids, weights = pickle.loads(data[:cut] + _TUPLE2_STOP)
+    except Exception:  # not the expected shape after all
+        return None
+    if len(ids) == count and (weights is None or isinstance(weights, float) or len(weights) == count):
+        return ids, weights
+    return None
 
 
 def _blocks_fast(matcher, values: bool) -> Postings | None:
@@ -265,15 +283,13 @@ def _blocks_fast(matcher, values: bool) -> Postings | None:
         stream.seek(pos + _INT_SIZE)
         count, _, _, compression, _, _ = pickle.load(stream)
         data = raw[stream.tell():end]
-        if compression:
-            data = zlib.decompress(data)
-        ids, weights = _ids_and_weights(data, count)
+        ids, weights = _ids_and_weights(data, bool(compression), count)
         all_ids.extend(ids)
         if weights is None or isinstance(weights, float):  # all 1.0, or all the same
             all_weights.extend([1.0 if weights is None else weights] * count)
         else:
             all_weights.extend(weights)
-        blocks.append(data)
+        blocks.append((data, bool(compression)))
         counts.append(count)
         pos = end
     if pos != len(raw) or len(all_ids) != sum(counts) or len(all_weights) != len(all_ids):

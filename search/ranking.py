@@ -35,6 +35,7 @@ from search.query import Scaled
 # count the matching pages; when more remain, a sample of this size estimates the rest.
 COUNT_CHECKS = 2000
 COUNT_SAMPLE = 300
+COUNT_RUNS = 10
 FIRST_BATCH = 64  # candidates checked in the first round of a phrase query; each round is 4x larger
 
 # Pages of a filter that spans many terms (date:2019-06-01..2020-06-30 is a term per day), kept per
@@ -137,13 +138,21 @@ def _rank_checked(segments, query, seg_of, local, bound, limit: int, tolerance: 
 
 def _count_rest(segments, query, seg_of, local, rest: np.ndarray, found: int) -> tuple[int, bool]:
     """Pages that match in all: ``found`` among the checked candidates plus those of ``rest``,
-    counted when few, else estimated from a fixed sample (the same query gives the same count)."""
+    counted when few, else estimated from a fixed sample (the same query gives the same count).
+
+    The sample is ``COUNT_RUNS`` runs of neighbouring candidates spread evenly over the index:
+    neighbouring pages share posting blocks, and opening a block to read positions is what a
+    check costs (as many pages picked one by one open a block each)."""
     if len(rest) <= COUNT_CHECKS:
         docs, _ = _check(segments, query, seg_of[rest], local[rest])
         return found + len(docs), False
-    sample = np.random.default_rng(0).choice(rest, COUNT_SAMPLE, replace=False)
+    in_order = rest[np.lexsort((local[rest], seg_of[rest]))]
+    run = COUNT_SAMPLE // COUNT_RUNS
+    step = len(in_order) / COUNT_RUNS
+    first = np.random.default_rng(0).uniform(0, step - run)
+    sample = np.concatenate([in_order[int(first + i * step):][:run] for i in range(COUNT_RUNS)])
     docs, _ = _check(segments, query, seg_of[sample], local[sample])
-    return found + round(len(rest) * len(docs) / COUNT_SAMPLE), True
+    return found + round(len(rest) * len(docs) / len(sample)), True
 
 
 def _check(segments, query, seg_of: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
