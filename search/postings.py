@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import copy
 import io
+import itertools
 import pickle
 import threading
 import zlib
@@ -284,22 +285,27 @@ def _blocks_fast(matcher, values: bool) -> Postings | None:
         count, _, _, compression, _, _ = pickle.load(stream)
         data = raw[stream.tell():end]
         ids, weights = _ids_and_weights(data, bool(compression), count)
-        all_ids.extend(ids)
+        if len(ids) != count:
+            return None
+        all_ids.append(ids)
         if weights is None or isinstance(weights, float):  # all 1.0, or all the same
-            all_weights.extend([1.0 if weights is None else weights] * count)
-        else:
-            all_weights.extend(weights)
+            weights = itertools.repeat(1.0 if weights is None else weights, count)
+        elif len(weights) != count:
+            return None
+        all_weights.append(weights)
         blocks.append((data, bool(compression)))
         counts.append(count)
         pos = end
-    if pos != len(raw) or len(all_ids) != sum(counts) or len(all_weights) != len(all_ids):
+    if pos != len(raw):
         return None
-    ids = np.array(all_ids, dtype=np.int64)
+    total = sum(counts)
+    ids = np.fromiter(itertools.chain.from_iterable(all_ids), dtype=np.int64, count=total)
     if not byteids:  # stored as differences, each block's counted from 0
         sums = np.cumsum(ids)
         before = np.concatenate(([0], sums[np.cumsum(counts)[:-1] - 1]))
         ids = sums - np.repeat(before, counts)
-    return Postings(ids, np.array(all_weights, dtype=np.float64),
+    weights = np.fromiter(itertools.chain.from_iterable(all_weights), dtype=np.float64, count=total)
+    return Postings(ids, weights,
                     _BlockValues(blocks, counts, fixedsize) if values else None)
 
 
