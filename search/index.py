@@ -218,8 +218,7 @@ class SearchIndex:
         with ix.searcher(weighting=weighting()) as searcher:
             estimated = False
             if sort == "date":
-                results = searcher.search(query, limit=limit, sortedby="added", reverse=True)
-                found, total = [(hit.docnum, hit.score or 0.0) for hit in results], len(results)
+                found, total = _newest(searcher, query, limit)
             elif feedback:
                 found, total, query = feedback_ranking(searcher, query, self.schema, limit)
             else:
@@ -375,6 +374,14 @@ def _tie_order(searcher, run: list[tuple[int, float]], need: int) -> list[tuple[
         added = added[newest]
     keyed = sorted(zip(added.tolist(), run), key=lambda item: (-item[0], _page_key(searcher, item[1][0])))
     return [page for _, page in keyed]
+
+
+def _newest(searcher, query, limit: int) -> tuple[list[tuple[int, float]], int]:
+    """The ``limit`` matching pages of the most recently added documents, with their scores (the
+    best scored first among pages added together), and how many pages match."""
+    docnums, scores = ranking.all_scores(searcher, query)
+    order = np.lexsort((scores, _added_ticks(searcher)[docnums]))[::-1][:limit]
+    return list(zip(docnums[order].tolist(), scores[order].tolist())), len(docnums)
 
 
 def _added_ticks(searcher) -> np.ndarray:

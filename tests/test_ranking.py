@@ -224,3 +224,25 @@ def test_ties_are_ordered_in_an_index_without_dates(tmp_path):
         found, total = top_hits(searcher, Q.Term("text", "same"), 2)
         assert total == 3
         assert [searcher.stored_fields(d)["document_id"] for d, _ in found] == ["a", "b"]
+
+
+def test_date_order_lists_the_newest_pages_with_their_scores(tmp_path):
+    from search.index import VERSION_FILE, SearchIndex
+    from search.schema import SCHEMA_VERSION
+    path = tmp_path / "index"
+    path.mkdir()
+    index = whoosh_index.create_in(path, build_schema())
+    (path / VERSION_FILE).write_text(str(SCHEMA_VERSION))
+    writer = index.writer()
+    pages = list(_pages(90))  # added a minute apart, in this order
+    for page in pages:
+        writer.add_document(**page)
+    writer.commit()
+    sx = SearchIndex(path)
+    newest = sx.search("زلزله lang:fa", sort="date", limit=5, expand=False)
+    relevance = {(h.document_id, h.page): h.score
+                 for h in sx.search("زلزله lang:fa", limit=100, expand=False, feedback=False).hits}
+    expected = [(p["document_id"], p["page"]) for p in reversed(pages) if (p["document_id"], p["page"]) in relevance]
+    assert [(h.document_id, h.page) for h in newest.hits] == expected[:5]
+    assert newest.total == len(relevance)
+    assert all(h.score == relevance[(h.document_id, h.page)] for h in newest.hits)
