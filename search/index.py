@@ -682,8 +682,8 @@ def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], sch
     chars = {}  # (docnum, stem) -> ranges
     for stem, docnums in stems.items():
         for sub, offset, local in _by_segment(searcher, docnums):
-            for docnum, postings in _postings(sub.reader(), "text", stem, local):
-                chars[(docnum + offset, stem)] = [(start, end) for _, start, end in postings.value_as("characters")]
+            for docnum, matcher in _postings(sub.reader(), "text", stem, local):
+                chars[(docnum + offset, stem)] = [(start, end) for _, start, end in matcher.value_as("characters")]
     exact = schema["exact"].analyzer
     out = []
     for (docnum, text, _), (lookups, unplaced) in zip(pages, plans):
