@@ -31,28 +31,38 @@ from whoosh.util.numeric import byte_to_length
 
 # Field length of each length byte (Whoosh stores lengths as one logarithmic byte per page).
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-_LENGTHS_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_LENGTHS_LOCK = threading.Lock()
-_LENGTHS_CACHED = 64  # (segment, field) pairs; a segment's lengths never change once written
+_SEGMENT_ARRAYS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_SEGMENT_ARRAYS_LOCK = threading.Lock()
+_SEGMENT_ARRAYS_KEPT = 256  # (segment, what) pairs
+
+
+def per_segment(reader, what, compute) -> np.ndarray:
+    """``compute()``, an array with a value per page of the segment, kept under ``what``: a segment
+    never changes once written (``what`` must name anything else it depends on, such as its
+    number of deletions)."""
+    key = (reader.segment().segment_id(), what)
+    with _SEGMENT_ARRAYS_LOCK:  # the web app searches from several threads
+        cached = _SEGMENT_ARRAYS.get(key)
+        if cached is not None and len(cached) == reader.doc_count_all():
+            _SEGMENT_ARRAYS.move_to_end(key)
+            return cached
+    values = compute()
+    with _SEGMENT_ARRAYS_LOCK:
+        _SEGMENT_ARRAYS[key] = values
+        while len(_SEGMENT_ARRAYS) > _SEGMENT_ARRAYS_KEPT:
+            _SEGMENT_ARRAYS.popitem(last=False)
+    return values
 
 
 def field_lengths(reader, field_name: str) -> np.ndarray:
     """Length in words of ``field_name`` on every page of the segment (as Whoosh's scoring sees it)."""
-    key = (reader.segment().segment_id(), field_name)
-    with _LENGTHS_LOCK:  # the web app searches from several threads
-        cached = _LENGTHS_CACHE.get(key)
-        if cached is not None and len(cached) == reader.doc_count_all():
-            _LENGTHS_CACHE.move_to_end(key)
-            return cached
-    lengths = _lengths_fast(reader, field_name)
-    if lengths is None:
-        lengths = np.array([reader.doc_field_length(d, field_name, 0) or 0
-                            for d in range(reader.doc_count_all())], dtype=np.float64)
-    with _LENGTHS_LOCK:
-        _LENGTHS_CACHE[key] = lengths
-        while len(_LENGTHS_CACHE) > _LENGTHS_CACHED:
-            _LENGTHS_CACHE.popitem(last=False)
-    return lengths
+    def compute():
+        lengths = _lengths_fast(reader, field_name)
+        if lengths is None:
+            lengths = np.array([reader.doc_field_length(d, field_name, 0) or 0
+                                for d in range(reader.doc_count_all())], dtype=np.float64)
+        return lengths
+    return per_segment(reader, ("lengths", field_name), compute)
 
 
 def _lengths_fast(reader, field_name: str) -> np.ndarray | None:
@@ -73,21 +83,11 @@ def _lengths_fast(reader, field_name: str) -> np.ndarray | None:
 def numeric_column(reader, field_name: str) -> np.ndarray:
     """The values of a sortable numeric field's column on every page of the segment (a DATETIME's
     as Whoosh's integer ticks), the column's default where a page has none."""
-    key = (reader.segment().segment_id(), "column:" + field_name)
-    with _LENGTHS_LOCK:
-        cached = _LENGTHS_CACHE.get(key)
-        if cached is not None and len(cached) == reader.doc_count_all():
-            _LENGTHS_CACHE.move_to_end(key)
-            return cached
-    column = reader.column_reader(field_name, translate=False)
-    values = _column_fast(column, reader.doc_count_all())
-    if values is None:
-        values = np.array(list(column))
-    with _LENGTHS_LOCK:
-        _LENGTHS_CACHE[key] = values
-        while len(_LENGTHS_CACHE) > _LENGTHS_CACHED:
-            _LENGTHS_CACHE.popitem(last=False)
-    return values
+    def compute():
+        column = reader.column_reader(field_name, translate=False)
+        values = _column_fast(column, reader.doc_count_all())
+        return values if values is not None else np.array(list(column))
+    return per_segment(reader, ("column", field_name), compute)
 
 
 def _column_fast(column, count: int) -> np.ndarray | None:

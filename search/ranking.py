@@ -20,8 +20,6 @@ still gets its exact scores.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,13 +35,6 @@ COUNT_CHECKS = 2000
 COUNT_SAMPLE = 300
 COUNT_RUNS = 10
 FIRST_BATCH = 64  # candidates checked in the first round of a phrase query; each round is 4x larger
-
-# Pages of a filter that spans many terms (date:2019-06-01..2020-06-30 is a term per day), kept per
-# segment: reading a few hundred posting lists per segment costs more than the rest of a search,
-# and a user changing the words of a search mostly keeps its filters.
-_FILTERS: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_FILTERS_LOCK = threading.Lock()
-_FILTERS_KEPT = 256  # (segment, filter) pairs
 
 
 @dataclass
@@ -235,7 +226,7 @@ class _Segment:
                 return self._filter(q)
             # Whoosh: one expanded term is searched as a Term without the boost, several as an
             # Or of them with it
-            words = [text for _, text in q.expanded_terms(self.reader) if text]
+            words = self._expanded(q)
             if not words:
                 return self._empty()
             if len(words) == 1:
@@ -244,22 +235,19 @@ class _Segment:
         return self._by_whoosh(q)
 
     def _filter(self, q: Q.MultiTerm) -> _Part:
-        """The pages of a prefix or range that only filters."""
-        # a segment's pages only ever get deleted: its number of deletions dates what it holds
-        key = (self.reader.segment().segment_id(), self.reader.segment().deleted_count(), q)
-        with _FILTERS_LOCK:
-            mask = _FILTERS.get(key)
-            if mask is not None:
-                _FILTERS.move_to_end(key)
-        if mask is None:
-            words = [text for _, text in q.expanded_terms(self.reader) if text]
-            mask = self._any_term(q.field(), words, 1.0, scored=False).mask
+        """The pages of a prefix or range that only filters, kept per segment: a date range is a
+        term per day, and reading a few hundred posting lists per segment costs more than the rest
+        of a search, while a user changing the words of a search mostly keeps its filters."""
+        def compute():
+            mask = self._any_term(q.field(), self._expanded(q), 1.0, scored=False).mask
             mask.flags.writeable = False  # shared by every search that uses the filter
-            with _FILTERS_LOCK:
-                _FILTERS[key] = mask
-                while len(_FILTERS) > _FILTERS_KEPT:
-                    _FILTERS.popitem(last=False)
+            return mask
+        # a segment's pages only ever get deleted: its number of deletions dates what it holds
+        mask = postings.per_segment(self.reader, ("filter", self.reader.segment().deleted_count(), q), compute)
         return _Part(mask, np.zeros(self.size))
+
+    def _expanded(self, q: Q.MultiTerm) -> list:
+        return [text for _, text in q.expanded_terms(self.reader) if text]
 
     def _any_term(self, field_name: str, words: list, boost: float, scored: bool) -> _Part:
         """An Or of many terms (a prefix, a date range): their scores added up page by page."""

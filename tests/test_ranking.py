@@ -133,9 +133,9 @@ def test_slow_paths_agree(ix, monkeypatch):
         fast = ranking.all_scores(searcher, query)
         monkeypatch.setattr(postings, "_blocks_fast", lambda matcher, values: None)
         monkeypatch.setattr(postings, "_lengths_fast", lambda reader, field_name: None)
-        postings._LENGTHS_CACHE.clear()
+        postings._SEGMENT_ARRAYS.clear()
         slow = ranking.all_scores(searcher, query)
-    postings._LENGTHS_CACHE.clear()
+    postings._SEGMENT_ARRAYS.clear()
     assert fast[0].tolist() == slow[0].tolist()
     assert fast[1].tolist() == slow[1].tolist()
 
