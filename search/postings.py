@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import columns
 from whoosh.codec import whoosh3
-from whoosh.matching import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
@@ -113,23 +113,51 @@ class Postings:
     values: Sequence[bytes] | None = None  # each posting's encoded positions, when asked for
 
 
-def term_postings(reader, field_name: str, btext: bytes, values: bool = False) -> Postings:
-    """The postings of a term in the segment; with ``values``, also the encoded word positions
-    (unpickled a block at a time, when first asked for)."""
-    if (field_name, btext) not in reader:
-        return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), [] if values else None)
-    matcher = reader.postings(field_name, btext)
-    deleted = None
-    if isinstance(matcher, FilterMatcher) and getattr(matcher, "_exclude", False):
-        deleted, matcher = matcher._ids, matcher.child
-    found = _blocks_fast(matcher, values)
+def term_info(reader, field_name: str, btext: bytes):
+    """The term's entry in the segment's term index, None when the segment does not have the term.
+    A lookup is several small file reads (Whoosh's scorer and postings reader would each look the
+    term up again): look a term up once and pass the entry on."""
+    try:
+        return reader.term_info(field_name, btext)
+    except TermNotFound:
+        return None
+
+
+def term_postings(reader, field_name: str, btext: bytes, info, values: bool = False) -> Postings:
+    """The postings of a term in the segment, given its entry ``info`` from ``term_info``; with
+    ``values``, also the encoded word positions (unpickled a block at a time, when first asked for)."""
+    found = _inlined(info, values)
     if found is None:
-        found = _postings_slow(matcher, values)
+        found = _blocks_fast(reader, info, reader.schema[field_name].format, values)
+    if found is None:
+        found = _postings_slow(reader.postings(field_name, btext), values)
+    deleted = _deleted(reader)
     if deleted:
         keep = np.flatnonzero(~np.isin(found.ids, np.fromiter(deleted, dtype=np.int64)))
         kept = _subset(found.values, keep) if found.values is not None else None
         found = Postings(found.ids[keep], found.weights[keep], kept)
     return found
+
+
+def _deleted(reader) -> frozenset:
+    if not reader.has_deletions():
+        return frozenset()
+    try:
+        return reader.deleted_docs_set
+    except AttributeError:
+        return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
+
+
+def _inlined(info, values: bool) -> Postings | None:
+    """The postings of a rare term, which Whoosh keeps in the term's entry itself."""
+    try:
+        if not info.is_inlined():
+            return None
+        ids, weights, stored = info.inlined_postings()
+    except AttributeError:
+        return None
+    return Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
+                    list(stored) if values else None)
 
 
 def _subset(values: Sequence[bytes], keep: np.ndarray) -> Sequence[bytes]:
@@ -222,8 +250,10 @@ _VALUES_OPENERS = (_ENCODE_CALL, b"c__builtin__\nbytes\n")
 _MARK, _TUPLE2_STOP = b"(", b"\x86."
 
 
-# Enough of a block's pickle for the ids and weights of 128 postings (5 and 9 bytes each at most).
-_HEAD_BYTES = 2048
+# Enough of a block's pickle for its ids and weights: up to 3 bytes an id (a difference from the
+# last, under 65,536), 9 a weight, and the pickle's framing.
+_HEAD_BYTES_PER_POSTING = 12
+_HEAD_BYTES_FRAMING = 64
 
 
 def _ids_and_weights(data: bytes, compressed: bool, count: int):
@@ -233,7 +263,7 @@ def _ids_and_weights(data: bytes, compressed: bool, count: int):
     if not compressed:
         return _head_ids_and_weights(data, count) or pickle.loads(data)[:2]
     stream = zlib.decompressobj()
-    head = stream.decompress(data, _HEAD_BYTES)
+    head = stream.decompress(data, count * _HEAD_BYTES_PER_POSTING + _HEAD_BYTES_FRAMING)
     found = _head_ids_and_weights(head, count)
     if found is not None:
         return found
@@ -256,20 +286,20 @@ def _head_ids_and_weights(data: bytes, count: int) -> tuple | None:
     return None
 
 
-def _blocks_fast(matcher, values: bool) -> Postings | None:
+def _blocks_fast(reader, info, format_, values: bool) -> Postings | None:
     """The posting list read in one piece and split into its blocks here (W3 format: a magic
     tag, then per block a signed length, negative for the last, a pickled header and the
     compressed pickle of its ids, weights and values)."""
-    if type(matcher) is not whoosh3.W3LeafMatcher:
+    if type(info) is not whoosh3.W3TermInfo:
         return None
     try:
-        start, length = matcher._startoffset, matcher._length
+        start, length = info.extent()
         if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
             (length,) = length
-        raw = matcher._postfile.get(start, length)
-        byteids, fixedsize = matcher._byteids, matcher._fixedsize
+        raw = reader._terms._postfile.get(start, length)
     except AttributeError:
         return None
+    fixedsize = format_.fixed_value_size()
     if raw[:4] != whoosh3.WHOOSH3_HEADER_MAGIC:
         return None
     stream = io.BytesIO(raw)
@@ -300,10 +330,10 @@ def _blocks_fast(matcher, values: bool) -> Postings | None:
         return None
     total = sum(counts)
     ids = np.fromiter(itertools.chain.from_iterable(all_ids), dtype=np.int64, count=total)
-    if not byteids:  # stored as differences, each block's counted from 0
-        sums = np.cumsum(ids)
-        before = np.concatenate(([0], sums[np.cumsum(counts)[:-1] - 1]))
-        ids = sums - np.repeat(before, counts)
+    # stored as differences, each block's counted from 0
+    sums = np.cumsum(ids)
+    before = np.concatenate(([0], sums[np.cumsum(counts)[:-1] - 1]))
+    ids = sums - np.repeat(before, counts)
     weights = np.fromiter(itertools.chain.from_iterable(all_weights), dtype=np.float64, count=total)
     return Postings(ids, weights,
                     _BlockValues(blocks, counts, fixedsize) if values else None)

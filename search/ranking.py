@@ -20,6 +20,9 @@ still gets its exact scores.
 
 from __future__ import annotations
 
+import gc
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,13 +31,14 @@ from whoosh import scoring
 
 from search import postings
 from search.query import Scaled
+from search.schema import SanadBM25F
 
 # Candidates of a phrase query whose positions are read after the shown pages are settled, to
 # count the matching pages; when more remain, a sample of this size estimates the rest.
 COUNT_CHECKS = 2000
 COUNT_SAMPLE = 300
 COUNT_RUNS = 10
-FIRST_BATCH = 64  # candidates checked in the first round of a phrase query; each round is 4x larger
+FIRST_BATCH = 64  # candidates checked in the first round of a phrase query
 
 
 @dataclass
@@ -54,8 +58,40 @@ class _Part:
     exact: bool = True
 
 
+_PAUSE_LOCK = threading.Lock()
+_PAUSES = 0
+_COLLECTOR_WAS_ON = True
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while a query is evaluated. Reading posting lists
+    makes tens of thousands of small tuples a query; none are in reference cycles, so they are
+    freed as soon as they are dropped, but their number alone sets off the collector, now and
+    then for a pass over the whole heap: with it on, phrase queries at 100,000 pages took 7% longer
+    on average and, now and then, twice as long. Searches in several threads share one pause."""
+    global _PAUSES, _COLLECTOR_WAS_ON
+    with _PAUSE_LOCK:
+        if _PAUSES == 0:
+            _COLLECTOR_WAS_ON = gc.isenabled()
+            gc.disable()
+        _PAUSES += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSES -= 1
+            if _PAUSES == 0 and _COLLECTOR_WAS_ON:
+                gc.enable()
+
+
 def all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
     """(docnums, scores) of every page that matches ``query``, in docnum order."""
+    with _collector_paused():
+        return _all_scores(searcher, query)
+
+
+def _all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
     docnums, scores = [], []
     for segment in _segments(searcher):
         part = segment.evaluate(query)
@@ -84,6 +120,11 @@ def top(docnums: np.ndarray, scores: np.ndarray, limit: int, tolerance: float) -
 
 def rank(searcher, query, limit: int, tolerance: float) -> Ranking:
     """The ``limit`` best pages for ``query`` (and any tied with the last, see ``top``)."""
+    with _collector_paused():
+        return _rank(searcher, query, limit, tolerance)
+
+
+def _rank(searcher, query, limit: int, tolerance: float) -> Ranking:
     segments = _segments(searcher)
     parts = [segment.evaluate(query) for segment in segments]
     seg_of, local, scores = _candidates(parts)
@@ -111,20 +152,35 @@ def _rank_checked(segments, query, seg_of, local, bound, limit: int, tolerance: 
     """Rank by upper bounds, checking candidates best first until no unchecked one can enter."""
     order = np.argsort(-bound, kind="stable")
     found_docs, found_scores = [], []
-    done, batch = 0, FIRST_BATCH
+    done = 0
     while done < len(order):
-        chosen = order[done:done + batch]
+        chosen = order[done:done + _next_batch(bound[order[done:]], _joined(found_scores, np.float64), done,
+                                               limit, tolerance)]
+        if not len(chosen):
+            break
         done += len(chosen)
         docs, scores = _check(segments, query, seg_of[chosen], local[chosen])
         found_docs.append(docs)
         found_scores.append(scores)
-        matched = _joined(found_scores, np.float64)
-        if len(matched) >= limit and done < len(order) and bound[order[done]] < _tie_floor(matched, limit, tolerance):
-            break
-        batch *= 4
     docnums, scores = _joined(found_docs, np.int64), _joined(found_scores, np.float64)
     total, estimated = _count_rest(segments, query, seg_of, local, order[done:], len(docnums))
     return Ranking(top(docnums, scores, limit, tolerance), total, estimated)
+
+
+def _next_batch(bounds: np.ndarray, matched: np.ndarray, done: int, limit: int, tolerance: float) -> int:
+    """How many of the unchecked candidates (``bounds``, best first) to check next. Each check
+    opens posting blocks, so no more than the top places can need: once ``limit`` pages match,
+    only candidates whose bound reaches the tie floor can still enter (the floor only rises as
+    more are found), at most as many as were checked so far, so that a rising floor can cut the
+    rest; before that, as many as the match rate so far says will give the missing pages."""
+    if not done:
+        return FIRST_BATCH
+    if len(matched) >= limit:
+        above = int(np.searchsorted(-bounds, -_tie_floor(matched, limit, tolerance), side="right"))
+        return min(above, max(done, FIRST_BATCH))
+    if not len(matched):
+        return 3 * done
+    return max(FIRST_BATCH, int(1.5 * (limit - len(matched)) * done / len(matched)))
 
 
 def _count_rest(segments, query, seg_of, local, rest: np.ndarray, found: int) -> tuple[int, bool]:
@@ -162,20 +218,70 @@ def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
 
 
 def _segments(searcher) -> list[_Segment]:
-    scorers: dict = {}  # shared: a term's scorer holds index-wide statistics, the same in every segment
-    return [_Segment(sub, offset, scorers) for sub, offset in searcher.leaf_searchers()]
+    leaves = searcher.leaf_searchers()
+    terms = _Terms(searcher, [sub.reader() for sub, _ in leaves])
+    return [_Segment(sub, offset, terms, i) for i, (sub, offset) in enumerate(leaves)]
+
+
+_NOT_LOOKED_UP = object()
+
+
+class _Terms:
+    """A search's terms, shared by its segments: each term's entry in each segment's term index,
+    looked up once, and how the term is scored. A lookup costs several small file reads, and
+    Whoosh's own way (a scorer, then a postings reader) looks a term up three times per segment:
+    a sixth of a phrase query's time at 100,000 pages."""
+
+    def __init__(self, searcher, readers: list):
+        self.searcher = searcher
+        self.readers = readers
+        self._entries: dict[tuple[str, bytes], list] = {}
+        self._scoring: dict[tuple[str, bytes], tuple | None] = {}
+
+    def entry(self, i: int, field_name: str, btext: bytes):
+        """The term's entry in segment ``i``, None if it is not there."""
+        entries = self._entries.setdefault((field_name, btext), [_NOT_LOOKED_UP] * len(self.readers))
+        if entries[i] is _NOT_LOOKED_UP:
+            entries[i] = postings.term_info(self.readers[i], field_name, btext)
+        return entries[i]
+
+    def scoring(self, field_name: str, btext: bytes) -> tuple | None:
+        """How the term's pages are scored: ("weight",) by the term's weight on them, ("bm25",
+        idf, average field length, K1, B) by BM25F, None by a scorer only Whoosh computes."""
+        key = (field_name, btext)
+        if key not in self._scoring:
+            self._scoring[key] = self._how(field_name, btext)
+        return self._scoring[key]
+
+    def _how(self, field_name: str, btext: bytes) -> tuple | None:
+        weighting, top = self.searcher.weighting, self.searcher.get_parent()
+        if isinstance(weighting, SanadBM25F) and type(weighting).scorer is scoring.BM25F.scorer:
+            # what BM25F.scorer and BM25FScorer compute, from the entries already looked up
+            if not top.schema[field_name].scorable:
+                return ("weight",)
+            entries = [self.entry(i, field_name, btext) for i in range(len(self.readers))]
+            pages = sum(e.doc_frequency() for e in entries if e is not None)
+            return ("bm25", weighting.idf_of(pages, top.doc_count_all()), top.avg_field_length(field_name) or 1,
+                    weighting.K1, weighting.field_b(field_name))
+        scorer = weighting.scorer(self.searcher, field_name, btext)
+        if type(scorer) is scoring.WeightScorer:
+            return ("weight",)
+        if isinstance(scorer, scoring.BM25FScorer) and type(scorer)._score is scoring.BM25FScorer._score:
+            return ("bm25", scorer.idf, scorer.avgfl, scorer.K1, scorer.B)
+        return None
 
 
 class _Segment:
     """Evaluates queries on one segment: on all its pages (``pages`` None), where phrases give
     upper bounds, or exactly on the given pages."""
 
-    def __init__(self, searcher, offset: int, scorers: dict):
+    def __init__(self, searcher, offset: int, terms: _Terms, index: int):
         self.searcher = searcher
         self.reader = searcher.reader()
         self.offset = offset
         self.size = self.reader.doc_count_all()
-        self._scorers = scorers
+        self._terms = terms
+        self._index = index  # in ``terms``
         self._leaves: dict[tuple[int, bool], _Part] = {}  # (id(query), scored) -> its part on all pages
         self._phrase_words: dict[int, list[postings.Postings]] = {}  # id(phrase) -> its words' postings
 
@@ -288,32 +394,26 @@ class _Segment:
             btext = schema[field_name].to_bytes(text)
         except ValueError:
             return nothing
-        if (field_name, btext) not in self.reader:
+        entry = self._terms.entry(self._index, field_name, btext)
+        if entry is None:
             return nothing
-        if not scored:
-            ids = postings.term_postings(self.reader, field_name, btext).ids
-            return ids, np.zeros(len(ids))
-        scorer = self._scorer(field_name, btext)
-        if type(scorer) is not scoring.WeightScorer and not (
-                isinstance(scorer, scoring.BM25FScorer) and type(scorer)._score is scoring.BM25FScorer._score):
+        how = self._terms.scoring(field_name, btext) if scored else ("weight",)
+        if how is None and keep is None:
             return None
-        found = postings.term_postings(self.reader, field_name, btext, values=keep is not None)
+        found = postings.term_postings(self.reader, field_name, btext, entry, values=keep is not None)
         if keep is not None:
-            keep.append(found)
+            keep.append(found)  # a phrase's word: its positions are needed however it is scored
+        if how is None:
+            return None
         ids, weights = found.ids, found.weights
-        if type(scorer) is scoring.WeightScorer:
+        if not scored:
+            return ids, np.zeros(len(ids))
+        if how[0] == "weight":
             return ids, weights
+        _, idf, avgfl, k1, b = how
         lengths = postings.field_lengths(self.reader, field_name)[ids]
-        k1, b = scorer.K1, scorer.B
         # the expression and its order of operations are whoosh.scoring.bm25's
-        return ids, scorer.idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
-
-    def _scorer(self, field_name: str, btext: bytes):
-        key = (field_name, btext)
-        scorer = self._scorers.get(key)
-        if scorer is None:
-            scorer = self._scorers[key] = self.searcher.weighting.scorer(self.searcher, field_name, btext)
-        return scorer
+        return ids, idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
 
     def _by_whoosh(self, q) -> _Part:
         """Any other query: Whoosh's own matcher, page by page."""

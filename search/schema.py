@@ -59,10 +59,20 @@ class SanadBM25F(scoring.BM25F):
     """Whoosh's BM25F with the IDF chosen by ``IDF``."""
 
     def idf(self, searcher, fieldname, text):
-        if IDF == "whoosh":
-            return super().idf(searcher, fieldname, text)
         parent = searcher.get_parent()
-        return lucene_idf(parent.doc_frequency(fieldname, text), parent.doc_count_all())
+        return self.idf_of(parent.doc_frequency(fieldname, text), parent.doc_count_all())
+
+    @staticmethod
+    def idf_of(doc_frequency: int, doc_count: int) -> float:
+        """The IDF of a term on ``doc_frequency`` of ``doc_count`` pages (search.ranking has the
+        term's entries at hand and computes it from them)."""
+        if IDF == "whoosh":
+            return math.log(doc_count / (doc_frequency + 1)) + 1  # whoosh.scoring.WeightingModel.idf
+        return lucene_idf(doc_frequency, doc_count)
+
+    def field_b(self, fieldname: str) -> float:
+        """B for the field, as BM25F.scorer chooses it."""
+        return self._field_B.get(fieldname, self.B)
 
 
 def lucene_idf(doc_frequency: int, doc_count: int) -> float:

@@ -7,19 +7,20 @@ phrases, operators, exclusions, prefixes, fuzzy words, filters, feedback).
 
 from __future__ import annotations
 
+import gc
 import random
 from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from whoosh import collectors
+from whoosh import collectors, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 
-from search import postings, ranking
+from search import postings, ranking, schema
 from search.index import SCORE_TOLERANCE, top_hits
 from search.query import Scaled, parse_query
-from search.schema import build_schema, weighting
+from search.schema import SanadBM25F, build_schema, weighting
 
 _FA = ("زلزله بم بازسازی شهر زندان اوین قرارداد نفت وزارت بانک مرکزی ماسک بیمارستان واکسن دادگاه "
        "قاضی پرونده شاهد گزارش بودجه میلیون ریال گمرک سند نامه و در به از که").split()
@@ -87,6 +88,75 @@ def test_scores_are_whooshs(ix, text):
         _same(ranking.all_scores(searcher, query), _whoosh(searcher, query))
 
 
+@pytest.mark.parametrize("model", [scoring.BM25F(B=0.5, K1=1.5, title_B=0.0), scoring.TF_IDF(), scoring.Frequency()],
+                         ids=["bm25f", "tf_idf", "frequency"])
+def test_other_weightings_are_whooshs(ix, model):
+    """Scores of a weighting other than Sanad's come from Whoosh's own scorer objects (BM25F's) or
+    from Whoosh's matchers (any other), and are still Whoosh's."""
+    for text in ("زلزله بم", '"زلزله بم"', "oil tag:urgent", "بازس*"):
+        query = parse_query(text, ix.schema)
+        with ix.searcher(weighting=model) as searcher:
+            _same(ranking.all_scores(searcher, query), _whoosh(searcher, query))
+
+
+def test_idf_from_the_looked_up_entries_is_the_weightings(ix, monkeypatch):
+    """search.ranking computes the IDF from the term entries it has read; both choices of
+    schema.IDF give what the weighting itself (and, for "whoosh", Whoosh) computes."""
+    with ix.searcher(weighting=weighting()) as searcher:
+        for field_name, word in (("text", "زلزله"), ("exact", "oil"), ("title", "بم")):
+            pages = searcher.doc_frequency(field_name, word)
+            for choice in ("lucene", "whoosh"):
+                monkeypatch.setattr(schema, "IDF", choice)
+                mine = SanadBM25F.idf_of(pages, searcher.doc_count_all())
+                assert mine == weighting().idf(searcher, field_name, word)
+            assert mine == scoring.BM25F().idf(searcher, field_name, word)
+            _same(ranking.all_scores(searcher, parse_query(word, ix.schema)),
+                  _whoosh(searcher, parse_query(word, ix.schema)))
+
+
+def test_each_term_is_looked_up_once_per_segment(ix, monkeypatch):
+    """A term lookup is several file reads; Whoosh's scorer and postings reader would look a term
+    up three times per segment."""
+    lookups = []
+    real = postings.term_info
+    monkeypatch.setattr(postings, "term_info", lambda reader, field_name, btext: lookups.append(
+        (reader.segment().segment_id(), field_name, btext)) or real(reader, field_name, btext))
+    with ix.searcher(weighting=weighting()) as searcher:
+        ranking.rank(searcher, parse_query('"زلزله بم" oil', ix.schema), 10, SCORE_TOLERANCE)
+    assert lookups and len(lookups) == len(set(lookups))
+
+
+def test_the_garbage_collector_is_paused_only_while_ranking(ix):
+    query = parse_query('"زلزله بم"', ix.schema)
+    with ix.searcher(weighting=weighting()) as searcher:
+        assert gc.isenabled()
+        ranking.rank(searcher, query, 10, SCORE_TOLERANCE)
+        assert gc.isenabled()
+        with pytest.raises(TypeError):
+            ranking.rank(searcher, query, "ten", SCORE_TOLERANCE)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            ranking.all_scores(searcher, query)
+            assert not gc.isenabled()  # left as it was found
+        finally:
+            gc.enable()
+
+
+def test_next_batch_of_phrase_candidates():
+    bounds = np.array([9.0, 8.0, 7.0, 3.0, 2.0, 1.0])
+    assert ranking._next_batch(bounds, np.empty(0), 0, 2, 0.0) == ranking.FIRST_BATCH
+    # two matches found with scores 8 and 5: only the candidates that could beat 5 remain
+    assert ranking._next_batch(bounds, np.array([8.0, 5.0]), 100, 2, 0.0) == 3
+    many = np.linspace(10.0, 6.0, 500)  # all could still beat 5: no more at once than checked so far
+    assert ranking._next_batch(many, np.array([8.0, 5.0]), 100, 2, 0.0) == 100
+    assert ranking._next_batch(many, np.array([8.0, 5.0]), 10, 2, 0.0) == ranking.FIRST_BATCH
+    assert ranking._next_batch(bounds, np.array([9.5, 9.2]), 100, 2, 0.0) == 0
+    assert ranking._next_batch(bounds, np.empty(0), 100, 2, 0.0) == 300  # nothing yet: four times as far
+    # one of ten found in the first 64: the rest at that rate, with a margin
+    assert ranking._next_batch(bounds, np.array([1.0]), 64, 10, 0.0) == int(1.5 * 9 * 64)
+
+
 def test_expanded_and_feedback_shapes(ix):
     typed = parse_query("زلزله بم", ix.schema)
     queries = [
@@ -131,7 +201,8 @@ def test_slow_paths_agree(ix, monkeypatch):
     query = parse_query('زلزله بم prison "بانک مرکزی"', ix.schema)
     with ix.searcher(weighting=weighting()) as searcher:
         fast = ranking.all_scores(searcher, query)
-        monkeypatch.setattr(postings, "_blocks_fast", lambda matcher, values: None)
+        monkeypatch.setattr(postings, "_blocks_fast", lambda *args: None)
+        monkeypatch.setattr(postings, "_inlined", lambda *args: None)
         monkeypatch.setattr(postings, "_lengths_fast", lambda reader, field_name: None)
         postings._SEGMENT_ARRAYS.clear()
         slow = ranking.all_scores(searcher, query)
@@ -161,7 +232,8 @@ def test_block_values_are_whooshs(tmp_path):
     with index.searcher() as searcher:
         reader = searcher.reader()
         for field_name, word in (("exact", b"needle"), ("text", b"needl")):  # text: stemmed
-            found = postings.term_postings(reader, field_name, word, values=True)
+            found = postings.term_postings(reader, field_name, word, postings.term_info(reader, field_name, word),
+                                           values=True)
             matcher = reader.postings(field_name, word)
             expected = []
             while matcher.is_active():
