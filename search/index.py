@@ -216,15 +216,16 @@ class SearchIndex:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
+            evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
             estimated = False
             if sort == "date":
-                found, total = _newest(searcher, query, limit)
+                found, total = _newest(searcher, query, limit, evaluation)
             elif feedback:
-                found, total, query = feedback_ranking(searcher, query, self.schema, limit)
+                found, total, query = feedback_ranking(searcher, query, self.schema, limit, evaluation)
             else:
-                best = ranked(searcher, query, limit)
+                best = ranked(searcher, query, limit, evaluation)
                 found, total, estimated = best.pages, best.total, best.estimated
-            hits = self._hits(found, query, searcher)
+            hits = self._hits(found, query, searcher, evaluation)
         return SearchResults(text, hits, total, len({h.document_id for h in hits}),
                              expanded.expansions if expanded else [], estimated)
 
@@ -269,9 +270,9 @@ class SearchIndex:
             _NAME_KEYS[str(self.path)] = cached
         return cached[1]
 
-    def _hits(self, found: list[tuple[int, float]], query, searcher) -> list[Hit]:
+    def _hits(self, found: list[tuple[int, float]], query, searcher, evaluation=None) -> list[Hit]:
         docnums = [docnum for docnum, _ in found]
-        matched = matched_terms(searcher, query, docnums)
+        matched = matched_terms(searcher, query, docnums, evaluation)
         pages = [(docnum, searcher.stored_fields(docnum), matched[docnum]) for docnum in docnums]
         spans_found = page_spans(searcher, [(d, stored.get("text", ""), m) for d, stored, m in pages], self.schema)
         hits = []
@@ -318,7 +319,7 @@ def top_hits(searcher, query, limit: int) -> tuple[list[tuple[int, float]], int]
     return ranked_.pages, ranked_.total
 
 
-def ranked(searcher, query, limit: int) -> ranking.Ranking:
+def ranked(searcher, query, limit: int, evaluation: ranking.Evaluation | None = None) -> ranking.Ranking:
     """The ``limit`` best pages for ``query``; the ranking does not depend on how the index is
     split into segments.
 
@@ -329,17 +330,18 @@ def ranked(searcher, query, limit: int) -> ranking.Ranking:
     all 25 queries (the top page scored 78 instead of 124), and the feedback built on it moved MAP
     by up to 2.5%. So every matching page is scored (search.ranking, on arrays), and pages whose
     scores are equal within ``SCORE_TOLERANCE`` are put newest document first, then in the order
-    of document id and page, not of their internal number, which follows the layout."""
+    of document id and page, not of their internal number, which follows the layout.
+    ``evaluation``, when given, is the search's (see ranking.Evaluation)."""
     if limit < 1:
         return ranking.Ranking([], 0)
-    result = ranking.rank(searcher, query, limit, SCORE_TOLERANCE)
+    result = (evaluation or ranking.Evaluation(searcher)).rank(query, limit, SCORE_TOLERANCE)
     result.pages = _stable_order(searcher, result.pages, limit)
     return result
 
 
-def all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums, scores) of every page that matches ``query``, in no useful order."""
-    return ranking.all_scores(searcher, query)
+def all_scores(searcher, query, evaluation: ranking.Evaluation | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, scores) of every page that matches ``query``, in docnum order."""
+    return (evaluation or ranking.Evaluation(searcher)).all_scores(query)
 
 
 def _same_score(a: float, b: float) -> bool:
@@ -373,10 +375,10 @@ def _tie_order(searcher, run: list[tuple[int, float]], need: int) -> list[tuple[
     return [page for _, page in keyed]
 
 
-def _newest(searcher, query, limit: int) -> tuple[list[tuple[int, float]], int]:
+def _newest(searcher, query, limit: int, evaluation=None) -> tuple[list[tuple[int, float]], int]:
     """The ``limit`` matching pages of the most recently added documents, with their scores (the
     best scored first among pages added together), and how many pages match."""
-    docnums, scores = ranking.all_scores(searcher, query)
+    docnums, scores = all_scores(searcher, query, evaluation)
     order = np.lexsort((scores, _added_ticks(searcher)[docnums]))[::-1][:limit]
     return list(zip(docnums[order].tolist(), scores[order].tolist())), len(docnums)
 
@@ -453,14 +455,15 @@ def feedback_query(searcher, query, schema, *, docs: int | None = None, terms: i
     return query if extra is None else Q.AndMaybe(query, extra)
 
 
-def feedback_ranking(searcher, query, schema, limit: int):
+def feedback_ranking(searcher, query, schema, limit: int, evaluation: ranking.Evaluation | None = None):
     """What ``top_hits`` gives for ``feedback_query(query)``, and that query: the first pass
     scores every matching page once, and the feedback words' scores are added to those."""
-    docnums, scores = all_scores(searcher, query)
+    evaluation = evaluation or ranking.Evaluation(searcher)
+    docnums, scores = all_scores(searcher, query, evaluation)
     extra = _feedback_terms(searcher, _ranked(searcher, docnums, scores, FEEDBACK_DOCS), schema)
     if extra is None:
         return _ranked(searcher, docnums, scores, limit), len(docnums), query
-    bonus_docs, bonus = all_scores(searcher, extra)
+    bonus_docs, bonus = all_scores(searcher, extra, evaluation)
     final = scores.copy()
     # docnums come in docnum order from all_scores, so each bonus page is found by bisection
     where = np.searchsorted(docnums, bonus_docs)
@@ -554,11 +557,11 @@ def _text_stats(reader, key: tuple, word: str) -> tuple[int, float]:
             _TEXT_STATS["key"] = key
         stats = _TEXT_STATS.get(word)
     if stats is None:
-        try:
-            info = reader.term_info("text", word)
-            stats = (info.doc_frequency(), info.weight())
-        except TermNotFound:
-            stats = (0, 0.0)
+        # each segment's entry looked up once (Whoosh's own term_info looks it up twice)
+        btext = word.encode("utf-8")
+        entries = [postings.term_info(leaf, "text", btext) for leaf, _ in reader.leaf_readers()]
+        stats = (sum(e.doc_frequency() for e in entries if e is not None),
+                 sum(e.weight() for e in entries if e is not None))
         with _TEXT_STATS_LOCK:
             if _TEXT_STATS.get("key") == key and len(_TEXT_STATS) < TEXT_STATS_KEPT:
                 _TEXT_STATS[word] = stats
@@ -593,29 +596,33 @@ def matching_spans(text: str, terms: Iterable[str], schema) -> list[tuple[int, i
 HIGHLIGHT_FIELDS = ("text", "exact", "title")  # fields whose matched words are marked
 
 
-def matched_terms(searcher, query, docnums: list[int]) -> dict[int, set[tuple[str, str]]]:
+def matched_terms(searcher, query, docnums: list[int],
+                  evaluation: ranking.Evaluation | None = None) -> dict[int, set[tuple[str, str]]]:
     """For each page, the (field, term) pairs of ``query`` in HIGHLIGHT_FIELDS that it holds;
     a phrase's words only where the phrase is, and excluded parts (NOT, -word) not at all. Read
     for the shown pages only: Whoosh's own record of matched terms is kept for every matching
-    page as it is scored."""
-    words, phrases = set(), []
+    page as it is scored. A word or phrase is looked up in the search's ``evaluation``, which
+    has its pages from ranking (a phrase is checked on the shown pages only); the words of a
+    prefix or fuzzy word, one by one in the index."""
+    evaluation = evaluation or ranking.Evaluation(searcher)
     reader = searcher.reader()
+    out: dict[int, set[tuple[str, str]]] = {docnum: set() for docnum in docnums}
+    expanded = set()
     for leaf in _positive_leaves(query):
         found = {(field_name, term.decode("utf-8") if isinstance(term, bytes) else term)
                  for field_name, term in leaf.expanded_terms(reader, phrases=True)
                  if field_name in HIGHLIGHT_FIELDS}
-        if isinstance(leaf, Q.Phrase):
-            phrases.append((leaf, found))
+        if not found:
+            continue
+        if type(leaf) is Q.Term or isinstance(leaf, Q.Phrase):
+            for docnum in evaluation.holding(leaf, docnums):
+                out[docnum] |= found
         else:
-            words |= found
-    out: dict[int, set[tuple[str, str]]] = {docnum: set() for docnum in docnums}
+            expanded |= found
     for sub, offset, local in _by_segment(searcher, docnums):
-        for field_name, term in words:
+        for field_name, term in expanded:
             for docnum, _ in _postings(sub.reader(), field_name, term, local):
                 out[docnum + offset].add((field_name, term))
-        for phrase, found in phrases:
-            for docnum in _matching(phrase.matcher(sub), local):
-                out[docnum + offset] |= found
     return out
 
 
@@ -653,11 +660,12 @@ def _positive_leaves(query):
 def _postings(reader, field_name: str, term: str, docnums: list[int]):
     """(docnum, postings matcher standing on it) for each of ``docnums`` (sorted) that holds
     ``term``: one pass over the term's postings for all the pages."""
-    if (field_name, term) not in reader:
+    try:
+        matcher = reader.postings(field_name, term)
+    except TermNotFound:
         return
-    postings = reader.postings(field_name, term)
-    for docnum in _matching(postings, docnums):
-        yield docnum, postings
+    for docnum in _matching(matcher, docnums):
+        yield docnum, matcher
 
 
 def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], schema) -> list[list[tuple[int, int]]]:

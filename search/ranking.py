@@ -85,27 +85,6 @@ def _collector_paused():
                 gc.enable()
 
 
-def all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums, scores) of every page that matches ``query``, in docnum order."""
-    with _collector_paused():
-        return _all_scores(searcher, query)
-
-
-def _all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
-    docnums, scores = [], []
-    for segment in _segments(searcher):
-        part = segment.evaluate(query)
-        pages = np.flatnonzero(part.mask)
-        if not part.exact:
-            checked = segment.evaluate(query, pages)
-            pages, score = pages[checked.mask], checked.score[checked.mask]
-        else:
-            score = part.score[pages]
-        docnums.append(pages + segment.offset)
-        scores.append(score)
-    return _joined(docnums, np.int64), _joined(scores, np.float64)
-
-
 def top(docnums: np.ndarray, scores: np.ndarray, limit: int, tolerance: float) -> list[tuple[int, float]]:
     """The ``limit`` best pages, best first, and every page tied (within ``tolerance``, relative)
     with the last of them."""
@@ -118,21 +97,66 @@ def top(docnums: np.ndarray, scores: np.ndarray, limit: int, tolerance: float) -
     return list(zip(docnums[order].tolist(), scores[order].tolist()))
 
 
+class Evaluation:
+    """Queries evaluated on one searcher, sharing their work: each term is looked up once, and a
+    leaf query's pages and scores are computed once. A search ranks by its query, then by the
+    feedback words, then asks which of the shown pages hold each word (for highlighting): with
+    one Evaluation the last step reads nothing again."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        leaves = searcher.leaf_searchers()
+        terms = _Terms(searcher, [sub.reader() for sub, _ in leaves])
+        self.segments = [_Segment(sub, offset, terms, i) for i, (sub, offset) in enumerate(leaves)]
+
+    def rank(self, query, limit: int, tolerance: float) -> Ranking:
+        """The ``limit`` best pages for ``query`` (and any tied with the last, see ``top``)."""
+        with _collector_paused():
+            parts = [segment.evaluate(query) for segment in self.segments]
+            seg_of, local, scores = _candidates(parts)
+            if all(part.exact for part in parts):
+                offsets = np.array([segment.offset for segment in self.segments], dtype=np.int64)
+                docnums = local + offsets[seg_of]
+                return Ranking(top(docnums, scores, limit, tolerance), len(docnums))
+            return _rank_checked(self.segments, query, seg_of, local, scores, limit, tolerance)
+
+    def all_scores(self, query) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, scores) of every page that matches ``query``, in docnum order."""
+        docnums, scores = [], []
+        with _collector_paused():
+            for segment in self.segments:
+                part = segment.evaluate(query)
+                pages = np.flatnonzero(part.mask)
+                if not part.exact:
+                    checked = segment.evaluate(query, pages)
+                    pages, score = pages[checked.mask], checked.score[checked.mask]
+                else:
+                    score = part.score[pages]
+                docnums.append(pages + segment.offset)
+                scores.append(score)
+        return _joined(docnums, np.int64), _joined(scores, np.float64)
+
+    def holding(self, query, docnums) -> set[int]:
+        """Those of ``docnums`` that ``query`` matches (a phrase checked on them only)."""
+        found: set[int] = set()
+        wanted = np.unique(np.asarray(list(docnums), dtype=np.int64))
+        with _collector_paused():
+            for segment in self.segments:
+                pages = wanted[(wanted >= segment.offset) & (wanted < segment.offset + segment.size)] - segment.offset
+                if len(pages):
+                    part = segment.evaluate(query, pages)
+                    found.update((pages[part.mask] + segment.offset).tolist())
+        return found
+
+
 def rank(searcher, query, limit: int, tolerance: float) -> Ranking:
     """The ``limit`` best pages for ``query`` (and any tied with the last, see ``top``)."""
-    with _collector_paused():
-        return _rank(searcher, query, limit, tolerance)
+    return Evaluation(searcher).rank(query, limit, tolerance)
 
 
-def _rank(searcher, query, limit: int, tolerance: float) -> Ranking:
-    segments = _segments(searcher)
-    parts = [segment.evaluate(query) for segment in segments]
-    seg_of, local, scores = _candidates(parts)
-    if all(part.exact for part in parts):
-        offsets = np.array([segment.offset for segment in segments], dtype=np.int64)
-        docnums = local + offsets[seg_of]
-        return Ranking(top(docnums, scores, limit, tolerance), len(docnums))
-    return _rank_checked(segments, query, seg_of, local, scores, limit, tolerance)
+def all_scores(searcher, query) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, scores) of every page that matches ``query``, in docnum order."""
+    return Evaluation(searcher).all_scores(query)
 
 
 def _candidates(parts: list[_Part]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -217,12 +241,6 @@ def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype=dtype)
 
 
-def _segments(searcher) -> list[_Segment]:
-    leaves = searcher.leaf_searchers()
-    terms = _Terms(searcher, [sub.reader() for sub, _ in leaves])
-    return [_Segment(sub, offset, terms, i) for i, (sub, offset) in enumerate(leaves)]
-
-
 _NOT_LOOKED_UP = object()
 
 
@@ -282,8 +300,9 @@ class _Segment:
         self.size = self.reader.doc_count_all()
         self._terms = terms
         self._index = index  # in ``terms``
-        self._leaves: dict[tuple[int, bool], _Part] = {}  # (id(query), scored) -> its part on all pages
-        self._phrase_words: dict[int, list[postings.Postings]] = {}  # id(phrase) -> its words' postings
+        # (id(query), scored) -> the query and its part on all pages; a phrase's also its words'
+        # postings. The query is kept to tell it from a later one given the same id.
+        self._leaves: dict[tuple[int, bool], tuple] = {}
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -294,9 +313,10 @@ class _Segment:
             return self._phrase(q, pages)
         children = self._children(q)
         if children is None:  # a leaf: computed once on all pages
-            part = self._leaves.get((id(q), scored))
-            if part is None:
-                part = self._leaves[(id(q), scored)] = self._leaf(q, scored)
+            kept = self._leaves.get((id(q), scored))
+            if kept is None or kept[0] is not q:
+                kept = self._leaves[(id(q), scored)] = (q, self._leaf(q, scored))
+            part = kept[1]
             return part if pages is None else _Part(part.mask[pages], part.score[pages])
         kind, subs, factor = children
         # the second part of a Require, and what a constant score wraps, only filter
@@ -431,19 +451,18 @@ class _Segment:
     def _phrase(self, q: Q.Phrase, pages: np.ndarray | None) -> _Part:
         """Whoosh scores a phrase as the sum of its words' scores (each unboosted) times its boost.
         On all pages: that sum where all the words are (an upper bound). On given pages: checked."""
-        key = id(q)
-        bound = self._leaves.get(key)
-        if bound is None:
+        kept = self._leaves.get((id(q), "phrase"))
+        if kept is None or kept[0] is not q:
             words: list[postings.Postings] = []
             parts = [self._term(q.fieldname, w, 1.0, keep=words) for w in q.words]
             bound = _combine("and", parts, q.boost) if parts else self._empty()
             bound.exact = False
-            self._leaves[key] = bound
-            self._phrase_words[key] = words
+            kept = self._leaves[(id(q), "phrase")] = (q, bound, words)
+        _, bound, words = kept
         if pages is None:
             return bound
         mask = bound.mask[pages]
-        mask[mask] = self._in_order(q, self._phrase_words[key], pages[mask])
+        mask[mask] = self._in_order(q, words, pages[mask])
         return _Part(mask, bound.score[pages])
 
     def _in_order(self, q: Q.Phrase, words: list[postings.Postings], pages: np.ndarray) -> np.ndarray:

@@ -114,6 +114,18 @@ def test_idf_from_the_looked_up_entries_is_the_weightings(ix, monkeypatch):
                   _whoosh(searcher, parse_query(word, ix.schema)))
 
 
+def test_an_evaluation_says_which_pages_hold_a_word_or_phrase(ix):
+    """What highlighting asks after ranking, answered from the ranking's own work."""
+    with ix.searcher(weighting=weighting()) as searcher:
+        evaluation = ranking.Evaluation(searcher)
+        query = parse_query('"زلزله بم" oil', ix.schema)
+        evaluation.rank(query, 10, SCORE_TOLERANCE)
+        some = list(range(0, searcher.doc_count_all(), 7))
+        for leaf in (Q.Phrase("exact", ["زلزله", "بم"]), Q.Term("exact", "oil"), *query.leaves()):
+            theirs = {d for d in _whoosh(searcher, leaf) if d in set(some)}
+            assert evaluation.holding(leaf, some) == theirs
+
+
 def test_each_term_is_looked_up_once_per_segment(ix, monkeypatch):
     """A term lookup is several file reads; Whoosh's scorer and postings reader would look a term
     up three times per segment."""
