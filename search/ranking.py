@@ -301,8 +301,9 @@ class _Segment:
         self.size = self.reader.doc_count_all()
         self._terms = terms
         self._index = index  # in ``terms``
-        # (id(query), scored) -> the query and its part on all pages; a phrase's also its words'
-        # postings. The query is kept to tell it from a later one given the same id.
+        # (id(query), scored) -> the query and its part on all pages; (id(phrase), "phrase") -> the
+        # phrase, its bound on all pages and its words' postings. The query is kept to tell it from
+        # a later one given the same id.
         self._leaves: dict[tuple[int, bool], tuple] = {}
 
     # -- dispatch ---------------------------------------------------------------------------
