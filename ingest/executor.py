@@ -15,14 +15,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from archive.errors import InputError, TooLarge
+from archive.errors import TimedOut, TooLarge, WorkerCrashed
 
 # One Tesseract per core, each single-threaded: OpenMP threads only fight each other here.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-
-class WorkerCrashed(InputError):
-    """The worker process died on an item (out of memory, or a crash in a native library)."""
 
 
 class Executor(Protocol):
@@ -106,7 +102,7 @@ class ProcessExecutor:
                 if late or broken:
                     for future in late:
                         item, _ = running.pop(future)
-                        yield item, InputError(f"processing took longer than {self.timeout:.0f} s and was stopped")
+                        yield item, TimedOut(f"processing took longer than {self.timeout:.0f} s and was stopped")
                     for future, (item, _) in running.items():
                         retry.append(item)  # innocent bystanders: do them again
                     running.clear()

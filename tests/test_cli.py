@@ -121,9 +121,9 @@ def test_bad_inputs_each_get_a_clear_message(sanad, tmp_path):
 def test_human_output_has_no_traceback(sanad, tmp_path):
     out = sanad("ingest", str(tmp_path / "missing"), check=1)
     assert "no such file or folder" in out.stderr and "1 failed" in out.stderr
-    out = sanad("show", "deadbeef", check=2)
+    out = sanad("show", "deadbeef", check=3)
     assert "no document" in out.stderr
-    out = sanad("search", "", check=2)
+    out = sanad("search", "", check=4)
     assert out.stderr.startswith("sanad: ")
 
 

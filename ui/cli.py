@@ -11,9 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 from archive.archive import Archive, default_root
-from archive.errors import SanadError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from archive.errors import EXIT_FILES_FAILED as EXIT_FAILED
+from archive.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, NotFound, SanadError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,10 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except SanadError as exc:
         print(f"sanad: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("sanad: interrupted; run the same command again to continue where it stopped", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `sanad list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
@@ -175,7 +174,7 @@ def _mark(snippet: str, spans: list[tuple[int, int]]) -> str:
 def _find(archive: Archive, doc_id: str):
     matches = archive.catalog.find_documents(doc_id) if len(doc_id) >= 4 else []
     if not matches:
-        raise SanadError(f"no document with id {doc_id!r}; `sanad list` shows them")
+        raise NotFound(f"no document with id {doc_id!r}; `sanad list` shows them")
     if len(matches) > 1:
         raise SanadError(f"{doc_id!r} matches {len(matches)} documents; type more of the id")
     return matches[0]
@@ -195,7 +194,7 @@ def cmd_show(args) -> int:
     if args.page is not None:
         pages = [p for p in pages if p.number == args.page]
         if not pages:
-            raise SanadError(f"the document has {doc.page_count} pages; there is no page {args.page}")
+            raise NotFound(f"the document has {doc.page_count} pages; there is no page {args.page}")
     if args.json:
         _emit(_doc_json(doc) | {"sha256": doc.id, "original": str(archive.original_path(doc.id)),
                                 "receipts": [r.__dict__ for r in archive.catalog.receipts(doc.id)],

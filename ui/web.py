@@ -26,6 +26,7 @@ from pathlib import Path
 import streamlit as st
 
 from archive.archive import Archive, default_root
+from archive.errors import IndexNotReady
 from archive.models import Hit, Page
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,10 +43,6 @@ def archive_root() -> Path:
 
 def open_archive(root: str) -> Archive:
     return Archive(root)
-
-
-class IndexNotReady(Exception):
-    """The search index is being created by a running ingest; searching must wait a moment."""
 
 
 def open_index(archive: Archive):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive.errors import QueryError, SanadError
+from archive.errors import IndexNotReady, QueryError, SanadError
 from search.index import SearchIndex, matching_spans
 from ui import web
 
@@ -78,7 +78,7 @@ if query.strip():
             st.caption("Matches on page(s): " + ", ".join(map(str, pages_hit)))
     except QueryError as exc:
         st.warning(f"The search could not be understood: {exc}")
-    except (SanadError, web.IndexNotReady) as exc:
+    except SanadError as exc:
         st.warning(f"Matches cannot be highlighted: {exc}")
     web.show_html(f'<div class="sanad-muted">Highlighting: <span dir="auto">{web.esc(query)}</span></div>')
 

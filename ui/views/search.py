@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive.errors import QueryError, SanadError
+from archive.errors import IndexNotReady, QueryError, SanadError
 from ui import web
 
 PER_PAGE = 20
@@ -77,7 +77,7 @@ try:
     page_no = st.session_state.search_page
     results = index.search(query, limit=page_no * PER_PAGE, sort="date" if sort.startswith("Newest") else "relevance",
                            expand=expand)
-except web.IndexNotReady:
+except IndexNotReady:
     st.info("The search index is being built by the upload in progress: search again in a few seconds.")
     st.stop()
 except QueryError as exc:
