@@ -108,6 +108,13 @@ class DiskFull(SanadError):
     hint = "free some space, then run the same command again to finish the batch"
 
 
+class SettingsError(SanadError):
+    """A setting in sanad.toml, the environment or a flag has a value Sanad cannot use."""
+
+    exit_code = 17
+    hint = "`sanad settings` lists every setting with its type and where its value came from"
+
+
 class InternalError(SanadError):
     """Sanad failed in a way it did not expect: a bug, not a problem with the file."""
 

@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="rebuild the search index from the catalog")
     p.set_defaults(run=cmd_reindex)
 
+    p = sub.add_parser("settings", help="every setting, its value and where the value came from")
+    p.add_argument("--json", action="store_true", help="one JSON object per setting")
+    p.add_argument("--markdown", action="store_true", help="the table of settings and defaults, as in the README")
+    p.set_defaults(run=cmd_settings)
+
     p = sub.add_parser("ui", help="start the web workbench")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1",
@@ -286,6 +291,29 @@ def _actor() -> str:
     from ingest.pipeline import _user
 
     return _user()
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+def cmd_settings(args) -> int:
+    from archive import settings
+
+    if args.markdown:
+        print(settings.markdown_table())
+        return EXIT_OK
+    root = args.archive or default_root()
+    current = settings.load(root)
+    rows = [(s.name, current.values[s.name], current.source(s.name), s.help) for s in settings.SETTINGS]
+    if args.json:
+        for name, value, source, help_text in rows:
+            _emit({"name": name, "value": value, "source": source, "help": help_text})
+        return EXIT_OK
+    width = max(len(name) for name, *_ in rows)
+    for name, value, source, _ in rows:
+        print(f"{name:<{width}}  {value!r:<14} {source}")
+    print(f"(settings are read from {Path(root) / settings.CONFIG_FILE}, then SANAD_* variables, then flags)",
+          file=sys.stderr)
+    return EXIT_OK
 
 
 # -- ui ------------------------------------------------------------------------------------------
