@@ -79,17 +79,38 @@ def _text_pages(path: Path, media_type: str) -> list[str]:
 
 # -- PDFs -------------------------------------------------------------------------------
 
+LAYER_BOX_DPI = 150  # the coordinates of a text layer's word boxes: the page image is drawn at this size
+
+
 def _pdf_page(path: Path, number: int) -> PageResult:
-    layer = text_layer_verdict(poppler.page_text(path, number))
-    if layer is not None:
-        return PageResult(number, layer, "text", detect_lang(layer))
-    return _ocr(number, _rasterize(path, number))
+    raw = poppler.page_text(path, number)
+    layer = text_layer_verdict(raw)
+    if layer is None:
+        return _ocr(number, _rasterize(path, number))
+    width_pt, height_pt = poppler.page_size(path, number)
+    scale = LAYER_BOX_DPI / 72
+    words = _layer_words(poppler.page_words(path, number, scale), reversed_layer=layer != _unfolded(clean(raw)))
+    return PageResult(number, layer, "text", detect_lang(layer), None,
+                      round(width_pt * scale), round(height_pt * scale), words)
+
+
+def _unfolded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text) if _PRESENTATION.search(text) else text
+
+
+def _layer_words(words: list[WordBox], *, reversed_layer: bool) -> list[WordBox]:
+    """Word boxes spelled as the page's accepted text is: presentation forms unfolded, and a
+    layer stored in visual order turned back the way the text was."""
+    fixed = []
+    for w in words:
+        text = _unfolded(w.text)
+        if reversed_layer and _ARABIC_WORD.search(text):
+            text = text[::-1]
+        fixed.append(WordBox(text, w.left, w.top, w.width, w.height, w.conf, w.line))
+    return fixed
 
 
 def _rasterize(path: Path, number: int) -> Image.Image:
-    from pdf2image import convert_from_path
-    from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
-
     dpi = RASTER_DPI
     width_pt, height_pt = poppler.page_size(path, number)
     pixels = (width_pt / 72 * dpi) * (height_pt / 72 * dpi)
@@ -97,15 +118,8 @@ def _rasterize(path: Path, number: int) -> Image.Image:
         dpi = max(20, int(dpi * (MAX_PIXELS / pixels) ** 0.5))
         if (width_pt / 72 * dpi) * (height_pt / 72 * dpi) > MAX_PIXELS:
             raise TooLarge(f"page {number} is too large to render ({width_pt:.0f} x {height_pt:.0f} pt)")
-    try:
-        # Grey, because OCR reads grey: a third of the bytes for pdftoppm to write and Pillow to read.
-        images = convert_from_path(path, dpi=dpi, first_page=number, last_page=number,
-                                   timeout=poppler.TIMEOUT, grayscale=True)
-    except (PDFPageCountError, PDFSyntaxError) as exc:
-        raise InputError(f"page {number} cannot be rendered ({exc})") from None
-    if not images:
-        raise InputError(f"page {number} cannot be rendered")
-    return images[0]
+    # Grey, because OCR reads grey: a third of the bytes for pdftoppm to write and Pillow to read.
+    return poppler.render(path, number, dpi, grayscale=True)
 
 
 _REPLACEMENT = re.compile("[\ufffd\ue000-\uf8ff]")

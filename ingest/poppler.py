@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from archive.errors import EncryptedFile, InputError, ToolMissing
+from archive.models import WordBox
 
 TIMEOUT = 120  # seconds per call; a PDF that takes longer is treated as broken
 PACKAGES = "poppler-utils"
@@ -60,6 +62,56 @@ def page_text(path: Path, number: int) -> str:
     if proc.returncode != 0:
         raise InputError(f"the text of page {number} cannot be read ({_explain(proc.stderr)})")
     return proc.stdout.decode("utf-8", "replace").replace("\f", "")
+
+
+def render(path: Path, number: int, dpi: int, *, grayscale: bool = False, timeout: float = TIMEOUT):
+    """One page as a PIL image (through pdf2image, which runs pdftoppm)."""
+    from pdf2image import convert_from_path
+    from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
+
+    try:
+        images = convert_from_path(path, dpi=dpi, first_page=number, last_page=number, timeout=timeout,
+                                   grayscale=grayscale)
+    except PDFInfoNotInstalledError:
+        raise ToolMissing(f"pdftoppm is not installed; install the Debian package {PACKAGES}") from None
+    except (PDFPageCountError, PDFSyntaxError) as exc:
+        raise InputError(f"page {number} cannot be rendered ({exc})") from None
+    except subprocess.TimeoutExpired:
+        raise InputError(f"pdftoppm gave up on page {number} after {timeout:.0f} s: the PDF is too complex "
+                         "or broken") from None
+    if not images:
+        raise InputError(f"page {number} cannot be rendered")
+    return images[0]
+
+
+_XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def page_words(path: Path, number: int, scale: float = 1.0) -> list[WordBox]:
+    """The words of one page's text layer with their boxes, in points times ``scale``.
+
+    A text layer has no confidence; its words get 100. A page poppler lays out differently
+    from ``page_text`` only loses its outlines, never its text, so a failure here gives [].
+    """
+    proc = _run(["pdftotext", "-bbox-layout", "-f", str(number), "-l", str(number), "-enc", "UTF-8",
+                 str(path), "-"])
+    if proc.returncode != 0:
+        return []
+    try:
+        root = ET.fromstring(proc.stdout)
+    except ET.ParseError:
+        return []
+    words = []
+    for line_no, line in enumerate(root.iter(f"{_XHTML}line"), start=1):
+        for word in line.iter(f"{_XHTML}word"):
+            try:
+                x0, y0, x1, y1 = (float(word.get(k, "")) * scale for k in ("xMin", "yMin", "xMax", "yMax"))
+            except ValueError:
+                continue
+            if word.text and word.text.strip():
+                words.append(WordBox(word.text.strip(), round(x0), round(y0), max(1, round(x1 - x0)),
+                                     max(1, round(y1 - y0)), 100.0, line_no))
+    return words
 
 
 def version() -> str:

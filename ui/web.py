@@ -186,15 +186,13 @@ def render_page_image(original: Path, media_type: str, number: int, width: int |
     from PIL import Image, ImageOps
 
     if media_type == "application/pdf":
-        from pdf2image import convert_from_path
-
         from ingest import poppler
 
         dpi = 100
         if width:
             width_pt, _ = poppler.page_size(original, number)
             dpi = max(20, min(600, round(width / (width_pt / 72)))) if width_pt else 100
-        image = convert_from_path(original, dpi=dpi, first_page=number, last_page=number)[0]
+        image = poppler.render(original, number, dpi)
     elif media_type.startswith("image/"):
         with Image.open(original) as im:
             if getattr(im, "n_frames", 1) > 1:
