@@ -17,7 +17,7 @@ from pathlib import Path
 
 from search.amounts import amount_terms, find_amounts
 from search.analysis import VERB_PREFIXES, SUFFIX_WORDS, lexicon, fold
-from search.glossary import Glossary, load_glossary
+from search.glossary import Glossary, load_glossary, wiktionary_path
 from search.names import skeleton
 
 MAX_ALTERNATIVES = 6  # per expanded word or phrase; more only dilutes the ranking
@@ -166,14 +166,17 @@ class NameKeys:
 
 
 @lru_cache(maxsize=4)
-def _glossary(extra: str | None, _mtime: float) -> Glossary:
-    return load_glossary(Path(extra) if extra else None)
+def _glossary(extra: str | None, _mtime: float, dictionary: str) -> Glossary:
+    return load_glossary(Path(extra) if extra else None, wiktionary_path(dictionary))
 
 
 def archive_glossary(root: Path) -> Glossary:
     """The shipped glossary plus the archive's own `glossary.tsv`, which the investigator may
     edit at any time: loaded once per process and again whenever the file changes."""
+    from archive.settings import load
+
+    dictionary = load(root).dictionary
     extra = Path(root) / "glossary.tsv"
     if extra.exists():
-        return _glossary(str(extra), extra.stat().st_mtime)
-    return _glossary(None, 0.0)
+        return _glossary(str(extra), extra.stat().st_mtime, dictionary)
+    return _glossary(None, 0.0, dictionary)

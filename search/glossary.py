@@ -17,16 +17,15 @@ way round for Persian queries.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SHIPPED_PATH = Path(__file__).with_name("glossary.tsv")
 # The English-Persian Wiktionary extract, used in place when it sits beside the repository (or
-# wherever $SANAD_DICTIONARY points); Sanad works without it, on the shipped glossary alone.
-WIKTIONARY_PATH = Path(os.environ.get("SANAD_DICTIONARY") or Path(__file__).resolve().parents[2]
-                       / "shared/corpus/dictionary/wiktionary-en-fa/src/en-fa-enwiktionary.txt")
+# wherever the `dictionary` setting points); Sanad works without it, on the shipped glossary alone.
+WIKTIONARY_PATH = (Path(__file__).resolve().parents[2]
+                   / "shared/corpus/dictionary/wiktionary-en-fa/src/en-fa-enwiktionary.txt")
 MAX_WIKTIONARY_TERMS = 4
 
 # Function words are never looked up in Wiktionary (`in` would bring back `درون`, `تا`, ...).
@@ -239,6 +238,10 @@ def _read_wiktionary(path: Path) -> tuple[dict[str, list[str]], dict[str, list[s
                 if headword not in back and len(back) < MAX_WIKTIONARY_TERMS:
                     back.append(headword)
     return en_to_fa, fa_to_en
+
+
+def wiktionary_path(dictionary_setting: str) -> Path:
+    return Path(dictionary_setting) if dictionary_setting else WIKTIONARY_PATH
 
 
 def load_glossary(extra_path: Path | None = None, wiktionary_path: Path | None = WIKTIONARY_PATH) -> Glossary:

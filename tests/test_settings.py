@@ -79,3 +79,13 @@ def test_cli_prints_each_value_and_its_source(sanad, monkeypatch):
     monkeypatch.setenv("SANAD_JOBS", "nope")
     out = sanad("settings", check=17)
     assert re.search(r"jobs = 'nope' \(from \$SANAD_JOBS\)", out.stderr)
+
+
+def test_the_dictionary_setting_is_read_when_a_search_needs_it(tmp_path, monkeypatch):
+    from search.crosslingual import archive_glossary
+    from search.glossary import WIKTIONARY_PATH
+
+    monkeypatch.delenv("SANAD_DICTIONARY", raising=False)
+    assert archive_glossary(tmp_path).wiktionary_path == WIKTIONARY_PATH
+    (tmp_path / "sanad.toml").write_text(f'dictionary = "{tmp_path / "mine.txt"}"\n')
+    assert archive_glossary(tmp_path).wiktionary_path == tmp_path / "mine.txt"
