@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -16,12 +17,12 @@ from pathlib import Path
 
 from archive.archive import Archive
 from archive.catalog import now
-from archive.errors import InputError, SanadError
+from archive.errors import IndexDamaged, InputError, SanadError
 from archive.models import Document, Page, Receipt
 from ingest import detect, extract, unzip
 from ingest.executor import Executor, InlineExecutor, ProcessExecutor
 from search.dates import find_dates
-from search.index import SearchIndex
+from search.index import SearchIndex, damage_detail
 
 INDEX_EVERY_SECONDS = 5.0  # how stale the index may be while a batch runs (each commit costs ~0.1 s)
 MAX_ZIP_DEPTH = 3
@@ -77,10 +78,11 @@ def run_page(task: PageTask) -> extract.PageResult:
 
 class Ingestor:
     def __init__(self, archive: Archive, *, jobs: int | None = None, executor: Executor | None = None,
-                 actor: str | None = None):
+                 actor: str | None = None, notify: Callable[[str], None] | None = None):
         self.archive = archive
         self.catalog = archive.catalog
-        self.index = SearchIndex(archive.index_dir)
+        self.notify = notify or _stderr
+        self.index = SearchIndex(archive.index_dir, notify=self.notify)
         if executor is None:
             executor = InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
         self.executor = executor
@@ -88,6 +90,7 @@ class Ingestor:
         self._open: dict[str, tuple[FileResult, int]] = {}  # document -> (result so far, pages left)
         self._to_index: list[str] = []
         self._indexed_at = time.monotonic()
+        self._index_failure: IndexDamaged | None = None  # the index could not be rebuilt
 
     def ingest(self, paths: Iterable[Path | str], *, source: str | None = None, tags: Iterable[str] = (),
                on_file: Callable[[FileResult], None] | None = None,
@@ -118,6 +121,8 @@ class Ingestor:
             emit(self._finish(result))
             self._maybe_flush_index()
         self._flush_index()
+        if self._index_failure is not None:
+            raise self._index_failure
         return results
 
     # -- staging -------------------------------------------------------------------------
@@ -239,12 +244,26 @@ class Ingestor:
             self._flush_index()
 
     def _flush_index(self) -> None:
-        if self._to_index:
+        if self._to_index and self._index_failure is None:
             ids = list(dict.fromkeys(self._to_index))
-            self.index.update_documents(self.catalog, ids)
-            self.catalog.mark_indexed(ids)
+            try:
+                self.index.update_documents(self.catalog, ids)
+                self.catalog.mark_indexed(ids)
+            except IndexDamaged as exc:
+                self._recover_index(exc)
             self._to_index = []
         self._indexed_at = time.monotonic()
+
+    def _recover_index(self, damage: IndexDamaged) -> None:
+        """The index is derived from the catalog: rebuilt whole, it holds every finished page,
+        these included. If it cannot be, the pages stay marked unindexed (the next run or
+        `sanad reindex` adds them) and the batch goes on; ``ingest`` raises at the end."""
+        self.notify(f"the search index is damaged; rebuilding from the catalog ({damage_detail(damage)})")
+        try:
+            self.index.rebuild(self.catalog)
+        except (SanadError, OSError) as exc:
+            self._index_failure = IndexDamaged(f"the search index is damaged and could not be rebuilt ({exc});"
+                                               " the files were stored, but are not searchable yet")
 
 
 def describe(exc: BaseException) -> str:
@@ -253,6 +272,10 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, SanadError):
         return str(exc)
     return f"the file is malformed and could not be read ({type(exc).__name__}: {exc})"
+
+
+def _stderr(message: str) -> None:
+    print(f"sanad: {message}", file=sys.stderr, flush=True)
 
 
 def _user() -> str:

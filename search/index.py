@@ -11,7 +11,8 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +24,9 @@ from whoosh.index import LockError
 from whoosh.reading import TermNotFound
 
 from archive.catalog import Catalog
-from archive.errors import IntegrityError
+from archive.errors import IndexDamaged, IntegrityError, InternalError, SanadError
 from archive.models import Hit
-from search import crosslingual, postings, ranking
+from search import crosslingual, integrity, postings, ranking
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
@@ -65,6 +66,10 @@ _NAME_KEYS: dict[str, tuple] = {}
 _TEXT_STATS_LOCK = threading.Lock()
 _TEXT_STATS: dict = {}  # word -> (pages, occurrences) in the text field, for one index version
 TEXT_STATS_KEPT = 500_000
+# One rebuild at a time per process (the web app searches from several threads), and how many each
+# index has had, so that a thread that found the damage after another rebuilt does not rebuild again.
+_REBUILD_LOCK = threading.Lock()
+_REBUILDS: dict[str, int] = {}
 
 
 @dataclass
@@ -95,43 +100,104 @@ class IndexReport:
     extra: list[tuple[str, int]] = field(default_factory=list)  # in the index, not the catalog
     different: list[tuple[str, int]] = field(default_factory=list)  # text differs
     stale: bool = False  # built with another analysis version
+    damage: list[str] = field(default_factory=list)  # damaged files, each named (search.integrity)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.different or self.stale)
+        return not (self.missing or self.extra or self.different or self.stale or self.damage)
 
 
 class SearchIndex:
-    def __init__(self, path: Path):
+    """The index in ``path``. Given the ``catalog`` it is derived from, a search that finds the
+    index damaged rebuilds it from the catalog and searches again, after telling ``notify``
+    (which may raise to refuse, as the web app does while an upload is building the index);
+    without one, it raises IndexDamaged. ``notify`` also hears what a rebuild did to a path that
+    was not an index folder."""
+
+    def __init__(self, path: Path, catalog: Catalog | None = None,
+                 notify: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.schema = build_schema()
+        self.catalog = catalog
+        self.notify = notify
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def current(self) -> bool:
+        """True when the index is there and was built by this analysis version, False when it is
+        missing or out of date (it is then built from the catalog); IndexDamaged when it is there
+        but its table of contents is gone or the path is not a folder."""
+        if self.path.exists() and not self.path.is_dir():
+            raise damaged(f"{self.path} is a file, not a folder")
+        if not self.path.is_dir():
+            return False
+        if not any(self.path.glob("_MAIN_*.toc")):
+            if any(self.path.glob("*.seg")):
+                raise damaged(f"its table of contents (_MAIN_<n>.toc) is missing from {self.path}")
+            return False
         marker = self.path / VERSION_FILE
-        return (whoosh_index.exists_in(self.path) and marker.exists()
-                and marker.read_text().strip() == str(SCHEMA_VERSION))
+        return marker.exists() and marker.read_text().strip() == str(SCHEMA_VERSION)
 
     def _open(self):
         if not self.current:
             raise IntegrityError("the search index is missing or out of date; run `sanad reindex`")
-        return open_whoosh_index(self.path)
+        tocs = sorted(self.path.glob("_MAIN_*.toc"), key=lambda p: (len(p.name), p.name))
+        with _reading(f"reading its table of contents {tocs[-1].name if tocs else ''}".rstrip()):
+            return open_whoosh_index(self.path)
 
     def _create(self) -> None:
         # Built beside the old one and swapped in, so searches keep working meanwhile.
         fresh = self.path.with_name(self.path.name + ".new")
-        shutil.rmtree(fresh, ignore_errors=True)
+        _remove(fresh)
         fresh.mkdir(parents=True)
         whoosh_index.create_in(fresh, self.schema)
         (fresh / VERSION_FILE).write_text(str(SCHEMA_VERSION))
         old = self.path.with_name(self.path.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
+        aside = None
+        if self.path.exists() and not self.path.is_dir():
+            # Not an index: something a user put there. Kept, beside the new index.
+            aside = self.path.with_name(f"{self.path.name}.not-a-folder-{time.strftime('%Y%m%d-%H%M%S')}")
+            self.path.rename(aside)
         if self.path.exists():
             self.path.rename(old)
         fresh.rename(self.path)
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
+        if aside is not None:  # said once the new index is in place (``notify`` may raise)
+            self._say(f"{self.path} was a file, not an index folder: moved it to {aside}")
+
+    def _say(self, message: str) -> None:
+        if self.notify:
+            self.notify(message)
+
+    def _recovering(self, call):
+        """``call()``; when it finds the index damaged and the catalog is known, the index is
+        rebuilt and ``call()`` made once more."""
+        seen = _REBUILDS.get(str(self.path), 0)
+        try:
+            return call()
+        except IndexDamaged as exc:
+            if self.catalog is None:
+                raise
+            self._say(f"the search index is damaged; rebuilding from the catalog ({damage_detail(exc)})")
+            self._rebuild_damaged(seen)
+        try:
+            return call()
+        except IndexDamaged as exc:  # a fresh index cannot be damaged: this is a bug
+            raise InternalError(f"searching the index just rebuilt from the catalog failed ({damage_detail(exc)})") from exc
+
+    def _rebuild_damaged(self, seen: int) -> None:
+        with _REBUILD_LOCK:
+            if _REBUILDS.get(str(self.path), 0) != seen:
+                return  # another thread rebuilt it meanwhile
+            try:
+                self.rebuild(self.catalog)
+            except SanadError:
+                raise
+            except OSError as exc:
+                raise damaged(f"rebuilding it failed ({exc})") from exc
+            _REBUILDS[str(self.path)] = seen + 1
 
     def ensure_current(self, catalog: Catalog) -> bool:
         """Start a new, empty index if there is none or it was built by another analysis
@@ -176,6 +242,10 @@ class SearchIndex:
     def update_documents(self, catalog: Catalog, doc_ids: Iterable[str]) -> int:
         """Replace the entries of these documents with what the catalog holds now."""
         self.ensure_current(catalog)
+        with _reading("updating it"):
+            return self._update(catalog, doc_ids)
+
+    def _update(self, catalog: Catalog, doc_ids: Iterable[str]) -> int:
         writer = self._writer()
         added = 0
         try:
@@ -213,6 +283,13 @@ class SearchIndex:
         ``feedback`` re-ranks with words taken from the best pages of a first pass (see
         ``FEEDBACK_*``). By default it is on for relevance-ranked queries of plain words with
         ``expand``, and off for date order, phrases and filter-only queries."""
+        return self._recovering(lambda: self._search(text, limit, sort, expand, feedback))
+
+    def _search(self, text: str, limit: int, sort: str, expand: bool, feedback: bool | None) -> SearchResults:
+        with _reading("a search"):
+            return self._search_unguarded(text, limit, sort, expand, feedback)
+
+    def _search_unguarded(self, text, limit, sort, expand, feedback) -> SearchResults:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
@@ -233,6 +310,13 @@ class SearchIndex:
                      feedback: bool | None = None) -> list[tuple[str, int, float]]:
         """(document id, page, score) in the order ``search`` ranks them, without snippets:
         for evaluating the ranking over deep result lists."""
+        return self._recovering(lambda: self._ranked_pages(text, limit, expand, feedback))
+
+    def _ranked_pages(self, text, limit, expand, feedback):
+        with _reading("a search"):
+            return self._ranked_pages_unguarded(text, limit, expand, feedback)
+
+    def _ranked_pages_unguarded(self, text, limit, expand, feedback):
         ix = self._open()
         query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
         with ix.searcher(weighting=weighting()) as searcher:
@@ -289,22 +373,75 @@ class SearchIndex:
 
     def entries(self) -> dict[tuple[str, int], str]:
         """Every page in the index with its text, for checking against the catalog."""
-        ix = self._open()
+        with _reading("reading its stored pages"):
+            return self._entries(self._open())[0]
+
+    @staticmethod
+    def _entries(ix) -> tuple[dict[tuple[str, int], str], int]:
         with ix.reader() as reader:
-            return {(f["document_id"], f["page"]): f.get("text", "")
-                    for _, f in reader.iter_docs()}
+            pages, count = {}, 0
+            for _, f in reader.iter_docs():
+                pages[(f["document_id"], f["page"])] = f.get("text", "")
+                count += 1
+            return pages, count
 
     def check(self, catalog: Catalog) -> IndexReport:
-        if not self.current:
-            return IndexReport(stale=True)
-        indexed = self.entries()
+        """The index read back whole (search.integrity) and compared with the catalog: the same
+        pages, each with the same text."""
+        try:
+            if not self.current:
+                return IndexReport(stale=True)
+            ix = self._open()
+        except IndexDamaged as exc:
+            return IndexReport(damage=[damage_detail(exc)])
+        damage = [str(d) for d in integrity.check_segments(ix)]
+        try:
+            with _reading("reading its stored pages"):
+                indexed, count = self._entries(ix)
+        except IndexDamaged as exc:  # said already when a segment could not be read
+            return IndexReport(damage=damage or [damage_detail(exc)])
+        if count != len(indexed):
+            damage.append(f"{count - len(indexed)} page(s) are in the index more than once")
         expected = catalog.searchable_pages()
-        report = IndexReport(missing=sorted(expected - indexed.keys()), extra=sorted(indexed.keys() - expected))
+        report = IndexReport(missing=sorted(expected - indexed.keys()), extra=sorted(indexed.keys() - expected),
+                             damage=damage)
         for key in sorted(expected & indexed.keys()):
             page = catalog.page(*key)
             if page is not None and page.text != indexed[key]:
                 report.different.append(key)
         return report
+
+
+@contextmanager
+def _reading(what: str):
+    """Any failure of Whoosh's while reading the index is damage: its files decode to something
+    Whoosh did not write (a struct, pickle or zlib error, a short read, garbage offsets)."""
+    try:
+        yield
+    except (SanadError, LockError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - what a damaged file raises cannot be listed
+        raise damaged(f"{what} failed ({integrity.describe(exc)})") from exc
+
+
+def damaged(detail: str) -> IndexDamaged:
+    """IndexDamaged saying what is damaged; ``detail`` is kept for messages that already say
+    that the index is damaged."""
+    exc = IndexDamaged(f"the search index is damaged: {detail}")
+    exc.detail = detail
+    return exc
+
+
+def damage_detail(exc: IndexDamaged) -> str:
+    return getattr(exc, "detail", exc.args[0] if exc.args else str(exc))
+
+
+def _remove(path: Path) -> None:
+    """Remove a folder the index was built in, or a file left where one is."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
 
 
 def open_whoosh_index(path: Path):

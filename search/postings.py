@@ -349,3 +349,18 @@ def _postings_slow(matcher, values: bool) -> Postings:
         matcher.next()
     return Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
                     value_list if values else None)
+
+
+def every_posting(reader, field_name: str, btext: bytes, info) -> Postings:
+    """All of a term's postings in the segment, deleted pages included, with their encoded values
+    (for checking the index: search.integrity)."""
+    found = _inlined(info, True)
+    if found is None:
+        found = _blocks_fast(reader, info, reader.schema[field_name].format, True)
+    if found is None:
+        try:  # the segment's own matcher, which does not leave deleted pages out
+            matcher = reader._terms.matcher(field_name, btext, reader.schema[field_name].format)
+        except AttributeError:
+            matcher = reader.postings(field_name, btext)
+        found = _postings_slow(matcher, True)
+    return found

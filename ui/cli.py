@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archive.archive import Archive, default_root
 from archive.errors import EXIT_FILES_FAILED as EXIT_FAILED
-from archive.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, NotFound, SanadError
+from archive.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, IndexDamaged, NotFound, SanadError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,12 +135,16 @@ def cmd_ingest(args) -> int:
 # -- search ----------------------------------------------------------------------------------
 
 def cmd_search(args) -> int:
-    from search.index import SearchIndex
+    from search.index import SearchIndex, damage_detail
 
     archive = _archive(args)
-    index = SearchIndex(archive.index_dir)
-    if not index.current:
-        print("sanad: building the search index from the catalog first …", file=sys.stderr)
+    index = SearchIndex(archive.index_dir, archive.catalog, notify=_notice)
+    try:
+        if not index.current:
+            print("sanad: building the search index from the catalog first …", file=sys.stderr)
+            index.rebuild(archive.catalog)
+    except IndexDamaged as exc:  # not a folder, or its table of contents gone
+        _notice(f"the search index is damaged; rebuilding from the catalog ({damage_detail(exc)})")
         index.rebuild(archive.catalog)
     results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand)
     if args.json:
@@ -281,10 +285,14 @@ def cmd_reindex(args) -> int:
     from search.index import SearchIndex
 
     archive = _archive(args)
-    pages = SearchIndex(archive.index_dir).rebuild(archive.catalog)
+    pages = SearchIndex(archive.index_dir, notify=_notice).rebuild(archive.catalog)
     archive.catalog.audit(_actor(), "reindex", None, {"pages": pages})
     print(f"reindexed {pages} pages of {len(archive.catalog.list_documents('done'))} documents")
     return EXIT_OK
+
+
+def _notice(message: str) -> None:
+    print(f"sanad: {message}", file=sys.stderr, flush=True)
 
 
 def _actor() -> str:

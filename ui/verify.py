@@ -34,6 +34,12 @@ def verify(archive: Archive, report: Callable[[str], None]) -> int:
     if check.stale:
         report("INDEX  the search index is missing or out of date; run `sanad reindex`")
         problems += 1
+    for damage in check.damage:
+        report(f"INDEX DAMAGED  {damage}")
+    if check.damage:
+        report("INDEX DAMAGED  the index is derived from the catalog: `sanad reindex` rebuilds it"
+               " (a search or ingest rebuilds it too)")
+        problems += len(check.damage)
     for doc_id, page in check.missing:
         report(f"INDEX  page {page} of {doc_id} is in the catalog but not in the index")
     for doc_id, page in check.extra:

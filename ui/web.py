@@ -46,17 +46,37 @@ def open_archive(root: str) -> Archive:
 
 
 def open_index(archive: Archive):
-    """The search index. Built from the catalog first when it is missing or out of date, unless
-    an ingest started here is running: that ingest builds it, and two builders would collide."""
-    from search.index import SearchIndex
+    """The search index. Built from the catalog first when it is missing, out of date or damaged
+    (a search that finds it damaged rebuilds it too, see SearchIndex), unless an ingest started
+    here is running: that ingest builds it, and two builders would collide."""
+    from archive.errors import IndexDamaged
+    from search.index import SearchIndex, damage_detail
 
-    index = SearchIndex(archive.index_dir)
-    if not index.current:
-        root = archive.root.resolve()
-        if any(_alive(f, json.loads((f / MANIFEST).read_text(encoding="utf-8"))) for f in list_batches(root)):
+    root = archive.root.resolve()
+
+    def uploading() -> bool:
+        return any(_alive(f, json.loads((f / MANIFEST).read_text(encoding="utf-8"))) for f in list_batches(root))
+
+    def on_damage(message: str) -> None:
+        if uploading():
+            raise IndexNotReady("the search index is being rebuilt by the upload that is running")
+        print(f"sanad: {message}", file=sys.stderr, flush=True)  # the server's log
+        st.toast(message[:1].upper() + message[1:])
+
+    index = SearchIndex(archive.index_dir, archive.catalog, notify=on_damage)
+    try:
+        current = index.current
+    except IndexDamaged as exc:  # not a folder, or its table of contents gone
+        on_damage(f"the search index is damaged; rebuilding from the catalog ({damage_detail(exc)})")
+        current = False
+    if not current:
+        if uploading():
             raise IndexNotReady("the search index is being built by the upload that is running")
         with _index_lock:  # many sessions may ask at once; one builds
-            if not index.current:
+            try:
+                if not index.current:
+                    index.rebuild(archive.catalog)
+            except IndexDamaged:
                 index.rebuild(archive.catalog)
     return index
 
