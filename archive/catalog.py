@@ -7,6 +7,7 @@ from it at any time (``sanad reindex``).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.models import Document, Page, Receipt, WordBox
+
+_HEX = re.compile(r"[0-9a-f]+")  # a document id, or the start of one
 
 # Each entry upgrades the schema by one version. Never edit a released entry: add a new one.
 MIGRATIONS: list[str] = [
@@ -189,8 +192,16 @@ class Catalog:
         return self._document(rows[0]) if rows else None
 
     def find_documents(self, prefix: str) -> list[Document]:
-        """Documents whose id starts with ``prefix`` (users type short hashes)."""
-        rows = self._query("SELECT * FROM documents WHERE id LIKE ? ORDER BY added_at", (prefix.lower() + "%",))
+        """Documents whose id starts with ``prefix`` (users type short hashes).
+
+        Ids are lowercase hex, so anything else names no document. The lookup is a range on
+        the id, not LIKE: LIKE gives `%` and `_` a meaning, and `?doc=____` matched them all."""
+        prefix = prefix.lower()
+        if not prefix or not _HEX.fullmatch(prefix):
+            return []
+        # 'g' sorts after every hex digit: [prefix, prefix + 'g') is every id starting with prefix.
+        rows = self._query("SELECT * FROM documents WHERE id >= ? AND id < ? ORDER BY added_at",
+                           (prefix, prefix + "g"))
         return [self._document(r) for r in rows]
 
     def list_documents(self, status: str | None = None) -> list[Document]:

@@ -254,3 +254,13 @@ def test_document_view_shows_dates_in_both_calendars(app, ui_archive):
     at = at.switch_page("views/document.py").run()
     no_errors(at)
     assert "۱۳۹۹/۰۱/۰۵" in html_of(at) and "2020-03-24" in html_of(at)
+
+
+@pytest.mark.parametrize("doc_id", ["____", "%%%%", "____%"])
+def test_document_url_with_wildcards_opens_nothing(app, doc_id):
+    # `?doc=____` once opened (or, with two documents, "matched several of") every document.
+    at = app
+    at.query_params["doc"] = doc_id
+    at.switch_page("views/document.py").run()
+    assert [e.value for e in at.error] == ["No such document."]
+    assert not at.exception

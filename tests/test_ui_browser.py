@@ -236,3 +236,146 @@ def test_ten_sessions_search_while_uploads_run(server, browser, tmp_path):
     finally:
         for c in contexts:
             c.close()
+
+
+# -- what the workbench asks of the outside world, and what it refuses (issue #17, item 14) --------
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Every Content-Security-Policy violation of the page, gathered before any of its scripts run.
+CSP_WATCH = """window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+    e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+@pytest.fixture(scope="module")
+def stored(server, files):
+    """The scan and the PDF in the server's archive, added through the command line."""
+    from tests.conftest import Sanad
+
+    _, root = server
+    results = Sanad(root).json("ingest", *map(str, files))
+    assert {r["status"] for r in results} <= {"ingested", "duplicate"}, results
+    return {Path(r["path"]).name: r["document_id"] for r in results}
+
+
+def test_page_loads_make_no_outside_requests(server, browser, stored):
+    base, _ = server
+    scan_id = stored["نامه زندان گیلان.png"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(CSP_WATCH)
+    urls: list[str] = []
+    context.on("request", lambda r: urls.append(r.url))
+    page = context.new_page()
+    page.on("websocket", lambda ws: urls.append(ws.url))
+    violations = []
+    try:
+        _search(page, base, PERSIAN_WORD)
+        page.wait_for_load_state("networkidle")
+        violations += page.evaluate("window.__cspViolations")
+        icon = page.locator("link[rel*='icon']").first.get_attribute("href")
+        page.goto(f"{base}/document?doc={scan_id}&page=1&q={urllib.parse.quote(PERSIAN_WORD)}")
+        page.get_by_test_id("page-image").wait_for(timeout=60_000)
+        assert page.get_by_test_id("highlight-box").count() >= 1
+        page.wait_for_load_state("networkidle")
+        violations += page.evaluate("window.__cspViolations")
+        page.goto(base + "/overview")
+        page.get_by_text("Documents added per day").wait_for(timeout=30_000)
+        page.locator("canvas, svg.marks").first.wait_for(timeout=30_000)  # the chart is drawn
+        page.wait_for_load_state("networkidle")
+        violations += page.evaluate("window.__cspViolations")
+        _no_errors(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=False)
+    finally:
+        context.close()
+    hosts = {urllib.parse.urlsplit(u).hostname for u in urls}
+    assert hosts == {"127.0.0.1"}, sorted(u for u in urls if urllib.parse.urlsplit(u).hostname not in LOCAL_HOSTS)
+    assert any(urllib.parse.urlsplit(u).scheme == "ws" for u in urls), "the page's WebSocket was recorded"
+    assert len(urls) > 20, urls  # scripts, fonts, the WebSocket, the page icon: all recorded
+    # the page icon is a local file, not a Material icon fetched from fonts.gstatic.com
+    assert icon and urllib.parse.urljoin(base + "/", icon).startswith(base + "/media/"), icon
+    assert violations == [], violations  # the policy blocks nothing the workbench uses
+
+
+def _raw_get(base: str, path: str, host: str | None) -> tuple[int, dict, bytes]:
+    """A GET with exactly the Host header given (a browser of a DNS-rebinding page sends its own)."""
+    import http.client
+
+    port = urllib.parse.urlsplit(base).port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/_stcore/health", "/static/js/nonexistent.js", "/media/x.png",
+                                  "/_stcore/host-config"])
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}",
+                                  "localhost.evil.example", "user@127.0.0.1:{port}", None])
+def test_foreign_host_is_refused(server, path, host):
+    base, _ = server
+    port = urllib.parse.urlsplit(base).port
+    status, _, body = _raw_get(base, path, host.format(port=port) if host else None)
+    assert status in (400, 403), (status, body[:200])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "127.0.0.1"])
+def test_own_host_is_answered(server, host):
+    base, _ = server
+    status, _, body = _raw_get(base, "/_stcore/health", host.format(port=urllib.parse.urlsplit(base).port))
+    assert status == 200 and body == b"ok"
+
+
+@pytest.mark.parametrize("host,refused", [("evil.example:{port}", True), ("127.0.0.1:{port}", False)])
+def test_websocket_with_foreign_host_is_refused(server, host, refused):
+    base, _ = server
+    port = urllib.parse.urlsplit(base).port
+    request = (f"GET /_stcore/stream HTTP/1.1\r\nHost: {host.format(port=port)}\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n"
+               f"Origin: http://{host.format(port=port)}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request.encode())
+        status_line = s.recv(4096).split(b"\r\n", 1)[0]
+    assert (b" 403 " in status_line) is refused and (b" 101 " in status_line) is not refused, status_line
+
+
+@pytest.mark.parametrize("path", ["/", "/_stcore/health", "/favicon.png", "/document"])
+def test_security_headers_on_every_response(server, path):
+    base, _ = server
+    status, headers, _ = _raw_get(base, path, "127.0.0.1:" + str(urllib.parse.urlsplit(base).port))
+    assert status == 200
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    policy = dict((d.split(" ", 1) + [""])[:2] for d in (x.strip() for x in headers["content-security-policy"].split(";")))
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["default-src"] == "'self'"
+    for directive in ("script-src", "connect-src", "img-src", "font-src", "style-src"):
+        sources = policy[directive].split()
+        assert sources[0] == "'self'" and all(s.startswith("'") or s.endswith(":") for s in sources), policy
+    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
+
+
+def test_workbench_cannot_be_framed(server, browser):
+    base, _ = server
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.set_content(f'<iframe id="f" src="{base}/" width="800" height="600"></iframe>')
+
+        def framed_url():
+            urls = [f.url for f in page.frames if f != page.main_frame]
+            return urls and urls[0] not in ("", "about:blank") and urls[0]
+
+        # Chromium replaces a frame that X-Frame-Options / frame-ancestors forbid with its own
+        # error page; without the headers the frame holds the app at base/.
+        assert _wait(framed_url, 30, "the frame to load") == "chrome-error://chromewebdata/"
+        assert page.frame_locator("#f").locator("[data-testid='stApp']").count() == 0
+    finally:
+        context.close()

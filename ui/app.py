@@ -16,7 +16,10 @@ import streamlit as st  # noqa: E402
 
 from ui import web  # noqa: E402
 
-st.set_page_config(page_title="Sanad", page_icon=":material/history_edu:", layout="wide")
+# A file, not a :material: icon: Streamlit fetches those as favicons from fonts.gstatic.com,
+# and the workbench makes no request outside this computer. This one is served from /media.
+st.set_page_config(page_title="Sanad", page_icon=str(Path(__file__).with_name("static") / "icon.png"),
+                   layout="wide")
 st.html(f"<style>{(Path(__file__).with_name('style.css')).read_text(encoding='utf-8')}</style>")
 
 PAGES = [

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: only this computer can connect)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name browsers use to reach the workbench, besides localhost and the address "
+                        "(repeatable; needed with --address 0.0.0.0; *.example.org for a domain's hosts)")
     p.set_defaults(run=cmd_ui)
     return parser
 
@@ -327,20 +330,25 @@ def cmd_settings(args) -> int:
 # -- ui ------------------------------------------------------------------------------------------
 
 def cmd_ui(args) -> int:
+    from ui.guard import allowed_hosts
+
     archive = _archive(args)
-    app = Path(__file__).with_name("app.py")
+    server = Path(__file__).with_name("serve.py")  # app.py behind Sanad's Host check and headers
     env = os.environ | {"SANAD_ARCHIVE": str(archive.root.resolve())}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
-           "--server.port", str(args.port), "--server.address", args.address,
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "minimal"]
+    # Everything else the server needs is in ui/.streamlit/config.toml, which every run reads.
+    cmd = [sys.executable, "-m", "streamlit", "run", str(server),
+           "--server.port", str(args.port), "--server.address", args.address]
+    for host in allowed_hosts(args.address, args.allow_host):
+        cmd += ["--server.allowedHosts", host]
+    if args.address in ("0.0.0.0", "::") and not args.allow_host:
+        print("sanad: browsers on other computers must reach this one by a name or address given with "
+              "--allow-host; any other Host is refused (it is how DNS rebinding attacks look)", file=sys.stderr)
     print(f"Sanad is at http://{args.address}:{args.port}  (archive: {archive.root.resolve()}; Ctrl-C stops it)",
           file=sys.stderr)
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         return EXIT_OK
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,24 @@
+"""The workbench's web server: Streamlit's own (uvicorn and Starlette) with Sanad's guard in front.
+
+`sanad ui` runs `streamlit run ui/serve.py`. Streamlit finds the `st.App` below by reading this
+file, imports it, and serves ui/app.py through it; ui/guard.py refuses foreign Host headers and
+adds the security headers. The settings every run uses are in ui/.streamlit/config.toml.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # `streamlit run ui/serve.py` only puts ui/ on the path
+    sys.path.insert(0, str(REPO))
+
+import streamlit as st  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+
+from ui.guard import Guard  # noqa: E402
+
+# Streamlit looks for a module-level `app = st.App(...)` in the file it is told to run; the App
+# builds nothing until the server starts it.
+app = st.App("app.py", middleware=[Middleware(Guard)])
