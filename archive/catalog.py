@@ -111,10 +111,11 @@ class Catalog:
         self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        with self._full_disk():
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
 
     def close(self) -> None:
         self._db.close()
@@ -137,19 +138,32 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._full_disk():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    self._db.execute("ROLLBACK")
                 raise
             else:
                 self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._full_disk():
             return self._db.execute(sql, tuple(args)).fetchall()
+
+    @contextmanager
+    def _full_disk(self) -> Iterator[None]:
+        # "database or disk is full" is no bug and no bad file: name it so the batch stops cleanly.
+        try:
+            yield
+        except sqlite3.Error as exc:
+            from archive.diskspace import disk_full, is_disk_full
+
+            if is_disk_full(exc):
+                raise disk_full(self.path.parent, exc) from exc
+            raise
 
     @property
     def schema_version(self) -> int:
@@ -157,19 +171,23 @@ class Catalog:
 
     # -- documents ----------------------------------------------------------------------
 
-    def add_document(self, doc: Document, receipt: Receipt) -> None:
+    def add_document(self, doc: Document, receipt: Receipt) -> bool:
+        """Add a new document; False (and nothing written) when another process added it first."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO documents (id, filename, media_type, size, added_at, title, source,"
+            added = db.execute(
+                "INSERT OR IGNORE INTO documents (id, filename, media_type, size, added_at, title, source,"
                 " status, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (doc.id, doc.filename, doc.media_type, doc.size, doc.added_at, doc.title,
                  doc.source, doc.status, now()),
-            )
+            ).rowcount
+            if not added:
+                return False
             for tag in doc.tags:
                 db.execute("INSERT OR IGNORE INTO tags VALUES (?,?)", (doc.id, tag))
             self._insert_receipt(db, receipt)
             self._audit(db, receipt.actor, "ingest", doc.id,
                         {"filename": receipt.filename, "source": receipt.source, "sha256": doc.id})
+        return True
 
     def add_receipt(self, receipt: Receipt, tags: Iterable[str] = ()) -> None:
         """Record that known bytes were added again, perhaps under another name or source."""

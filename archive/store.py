@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.diskspace import disk_full, is_disk_full
 from archive.errors import InputError
 
 CHUNK = 1 << 20
@@ -46,41 +47,37 @@ class OriginalStore:
         """Copy ``source`` into the store, hashing while copying; return where it lives."""
         digest = hashlib.sha256()
         size = 0
-        fd = -1
         tmp_path = None
         try:
-            with open(source, "rb") as src:
+            with _open_regular(source) as src:
                 fd, name = tempfile.mkstemp(dir=self.tmp, prefix=f"{os.getpid()}-incoming-")
                 tmp_path = Path(name)
                 with os.fdopen(fd, "wb") as out:
-                    fd = -1
-                    while chunk := src.read(CHUNK):
+                    while chunk := _read(src, source):
                         digest.update(chunk)
                         out.write(chunk)
                         size += len(chunk)
                     out.flush()
                     os.fsync(out.fileno())
-        except (FileNotFoundError, IsADirectoryError):
+            sha = digest.hexdigest()
+            final = self.path_for(sha)
+            if final.exists():
+                _discard(tmp_path)
+                return Stored(sha, size, final, created=False)
+            final.parent.mkdir(exist_ok=True)
+            os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.replace(tmp_path, final)
+            _fsync_dir(final.parent)
+        except InputError:
             _discard(tmp_path)
-            raise InputError(f"{source}: no such file")
-        except PermissionError:
-            _discard(tmp_path)
-            raise InputError(f"{source}: permission denied; check the file's read permissions")
+            raise
         except OSError as exc:
+            # Everything left in this block writes to the archive: reading the source is
+            # handled in _open_regular and _read, so this is the archive's disk, not the file.
             _discard(tmp_path)
-            raise InputError(f"{source}: cannot be read ({exc.strerror or exc})")
-        finally:
-            if fd >= 0:
-                os.close(fd)
-        sha = digest.hexdigest()
-        final = self.path_for(sha)
-        if final.exists():
-            _discard(tmp_path)
-            return Stored(sha, size, final, created=False)
-        final.parent.mkdir(exist_ok=True)
-        os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.replace(tmp_path, final)
-        _fsync_dir(final.parent)
+            if is_disk_full(exc):
+                raise disk_full(self.root, exc) from exc
+            raise
         return Stored(sha, size, final, created=True)
 
     def hash_of(self, sha256: str) -> str:
@@ -116,6 +113,50 @@ class OriginalStore:
                 _discard(p)
             removed += 1
         return removed
+
+
+def _open_regular(source: Path):
+    """Open a file for reading only if it is a regular file: a FIFO would block forever and a
+    device could be endless. O_NONBLOCK makes the open itself return at once whatever it is."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise InputError(f"{source}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{source}: permission denied; check the file's read permissions") from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        kind = special_kind(os.fstat(fd).st_mode)
+        if kind:
+            raise InputError(f"{source}: {kind}, not a file; skipped")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def special_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _read(src, source: Path) -> bytes:
+    try:
+        return src.read(CHUNK)
+    except OSError as exc:
+        raise InputError(f"{source}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _alive(pid: int) -> bool:

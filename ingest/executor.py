@@ -6,8 +6,12 @@ of ``ProcessExecutor`` by implementing that one method.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
+import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -39,11 +43,46 @@ class InlineExecutor:
                 yield item, exc
 
 
-def _limit_worker(memory_bytes: int) -> None:
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+WATCH_SECONDS = 1.0  # how often a worker looks for its parent when the kernel cannot tell it
+
+
+def _limit_worker(memory_bytes: int, parent: int = 0) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    if parent:
+        _die_with(parent)
     if memory_bytes:
         # Applies to the worker and to the tesseract/poppler processes it starts.
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker, and the tesseract and poppler processes it starts, die with the
+    `sanad` that started it. A parent killed by SIGKILL cannot stop its pool; left alone, the
+    workers would wait on its pipe for minutes.
+
+    The worker leads a process group of its own that its children join, so one killpg stops
+    them all. The kernel sends SIGTERM when the parent dies (PR_SET_PDEATHSIG, Linux); a thread
+    watching the parent's pid covers other systems and the moment before prctl took effect.
+    """
+    os.setpgrp()
+    signal.signal(signal.SIGTERM, _stop_group)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass  # the watching thread is enough
+    threading.Thread(target=_watch_parent, args=(parent,), name="sanad-watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    _stop_group()
+
+
+def _stop_group(*_args) -> None:
+    os.killpg(os.getpgrp(), signal.SIGKILL)  # this worker included
 
 
 class ProcessExecutor:
@@ -56,7 +95,8 @@ class ProcessExecutor:
         self.memory_limit = memory_limit
 
     def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.jobs, initializer=_limit_worker, initargs=(self.memory_limit,))
+        return ProcessPoolExecutor(self.jobs, initializer=_limit_worker,
+                                   initargs=(self.memory_limit, os.getpid()))
 
     def run(self, fn, items):
         source = iter(items)
@@ -116,13 +156,15 @@ _END = object()
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
-    # A hung worker never returns: terminate the processes rather than waiting for them.
+    # A hung worker never returns: kill the processes rather than waiting for them, with the
+    # tesseract or pdftoppm each is running (a worker leads their process group).
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         if proc.is_alive():
-            proc.terminate()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:  # not yet a group of its own: it has no children either
+                proc.kill()
     for proc in processes:
         proc.join(timeout=5)
-        if proc.is_alive():
-            proc.kill()

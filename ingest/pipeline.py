@@ -8,7 +8,6 @@ interrupted ingest picks up where it stopped and never extracts a finished page 
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,24 +16,30 @@ from pathlib import Path
 
 from archive.archive import Archive
 from archive.catalog import now
-from archive.errors import IndexDamaged, InputError, SanadError
+from archive import diskspace
+from archive.errors import DiskFull, IndexDamaged, InputError, InternalError, SanadError
 from archive.models import Document, Page, Receipt
 from ingest import detect, extract, unzip
+from ingest.claims import Claims
+from ingest.failures import LOG_NAME, classify, stops_batch
+from ingest.inputs import Entry, display_name, expand
 from ingest.executor import Executor, InlineExecutor, ProcessExecutor
 from search.dates import find_dates
 from search.index import SearchIndex, damage_detail
 
 INDEX_EVERY_SECONDS = 5.0  # how stale the index may be while a batch runs (each commit costs ~0.1 s)
 MAX_ZIP_DEPTH = 3
+COPY = "copy"  # staging status of a second copy of a file in progress; never reported
 
 
 @dataclass
 class FileResult:
     path: str
-    status: str  # ingested | duplicate | failed
+    status: str  # ingested | duplicate | failed | skipped
     document_id: str | None = None
     pages: int = 0
     error: str | None = None
+    member_of: str | None = None  # for a file inside a ZIP: the ZIP's path, as on the ZIP's own line
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -46,30 +51,6 @@ class PageTask:
     original: str
     media_type: str
     number: int
-
-
-def display_name(path: Path | str) -> str:
-    """A file name as text that can always be stored and printed, even with odd bytes in it."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
-def expand(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str | None]]:
-    """Yield (file, None) for every file to ingest, (path, reason) for paths that can't be."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for folder, dirs, files in os.walk(path, onerror=None):
-                # Hidden folders and files (.git, .DS_Store) are system clutter, not evidence.
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield Path(folder) / name, None
-        elif path.is_file():
-            yield path, None
-        elif path.exists() or path.is_symlink():
-            yield path, "not a regular file (a broken link, device or socket)"
-        else:
-            yield path, "no such file or folder"
 
 
 def run_page(task: PageTask) -> extract.PageResult:
@@ -87,15 +68,24 @@ class Ingestor:
             executor = InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
         self.executor = executor
         self.actor = actor or _user()
+        self.log = archive.root / LOG_NAME
+        self.internal_errors = 0  # failures that are Sanad's bugs, not the files' faults
+        self._claims = Claims(archive.root)
         self._open: dict[str, tuple[FileResult, int]] = {}  # document -> (result so far, pages left)
+        self._copies: dict[str, list[FileResult]] = {}  # document -> more copies of it in this call
+        self._settled: dict[str, FileResult] = {}  # document -> how it ended in this call
+        self._deferred: list[tuple[Entry, str]] = []  # (entry, document) held by another process
         self._to_index: list[str] = []
         self._indexed_at = time.monotonic()
         self._index_failure: IndexDamaged | None = None  # the index could not be rebuilt
 
     def ingest(self, paths: Iterable[Path | str], *, source: str | None = None, tags: Iterable[str] = (),
                on_file: Callable[[FileResult], None] | None = None,
-               on_page: Callable[[PageTask, int], None] | None = None) -> list[FileResult]:
-        """Ingest files and folders. Never raises for a bad file: each gets a FileResult."""
+               on_page: Callable[[PageTask, int], None] | None = None,
+               min_free_mb: float | None = None) -> list[FileResult]:
+        """Ingest files and folders. Never raises for a bad file: each gets a FileResult, and
+        each path given or found gets exactly one. Raises DiskFull (the batch cannot go on;
+        a rerun finishes it) and, below the free-space floor, before starting."""
         results: list[FileResult] = []
         tags = sorted({t.strip() for t in tags if t.strip()})
 
@@ -104,43 +94,59 @@ class Ingestor:
             if on_file:
                 on_file(result)
 
-        self.archive.store.clean_tmp()
-        self.catch_up_index()
-        entries = ((path, display_name(path), problem) for path, problem in expand(paths))
-        tasks = self._tasks(entries, source, tags, emit, on_page)
-        for task, outcome in self.executor.run(run_page, tasks):
-            self._record_page(task, outcome)
-            if on_page:
-                on_page(task, 1)
-            result, left = self._open[task.document_id]
-            if left > 1:
-                self._open[task.document_id] = (result, left - 1)
-                self._maybe_flush_index()
-                continue
-            del self._open[task.document_id]
-            emit(self._finish(result))
-            self._maybe_flush_index()
-        self._flush_index()
-        if self._index_failure is not None:
-            raise self._index_failure
+        try:
+            diskspace.check_floor(self.archive.root, diskspace.min_free_mb(min_free_mb))
+            self.archive.store.clean_tmp()
+            self.catch_up_index()
+            entries: Iterable[Entry] = expand(paths)
+            while True:
+                tasks = self._tasks(entries, source, tags, emit, on_page)
+                for task, outcome in self.executor.run(run_page, tasks):
+                    self._page_done(task, outcome, emit, on_page)
+                if not self._deferred:
+                    break
+                # Another `sanad ingest` was working on these: wait until it lets go of each,
+                # then look again (done by then, normally; finished here if it died).
+                deferred, self._deferred = self._deferred, []
+                for _entry, doc_id in deferred:
+                    self._claims.wait(doc_id)
+                entries = [entry for entry, _ in deferred]
+            self._flush_index()
+            if self._index_failure is not None:
+                raise self._index_failure
+        except Exception as exc:
+            if diskspace.is_disk_full(exc) and not isinstance(exc, DiskFull):
+                raise diskspace.disk_full(self.archive.root, exc) from exc
+            raise
+        finally:
+            self._claims.close()
         return results
 
     # -- staging -------------------------------------------------------------------------
 
     def _tasks(self, entries, source, tags, emit, on_page, depth: int = 0) -> Iterator[PageTask]:
-        """Stage each (path, display name, problem) entry and yield its page work items."""
-        for path, name, problem in entries:
-            if problem:
-                emit(FileResult(name, "failed", error=problem))
+        """Stage each entry and yield its page work items."""
+        for entry in entries:
+            if entry.problem:
+                emit(FileResult(entry.name, entry.outcome, error=entry.problem, member_of=entry.member_of))
                 continue
             try:
-                result, doc = self._stage(path, name, source, tags)
+                staged = self._stage(entry, source, tags, depth)
             except Exception as exc:  # noqa: BLE001 - one bad file never stops a batch
-                emit(FileResult(name, "failed", error=describe(exc)))
+                error = self._error(exc, reading_file=False, subject=entry.name)
+                emit(FileResult(entry.name, "failed", error=str(error), member_of=entry.member_of))
+                continue
+            if staged is None:
+                continue  # another process holds it: looked at again once it is done
+            result, doc = staged
+            if result.status == COPY:
+                # Another copy of these bytes is being processed in this call: this one's line
+                # follows that one's, with its outcome.
+                self._copies.setdefault(result.document_id, []).append(result)
                 continue
             if doc is not None and doc.media_type == detect.ZIP and result.status != "failed":
                 emit(result)
-                yield from self._tasks(self._zip_members(doc, name, emit, depth), source, tags, emit,
+                yield from self._tasks(self._zip_members(doc, entry.name, depth), source, tags, emit,
                                        on_page, depth + 1)
                 continue
             if result.status != "pending":
@@ -150,71 +156,123 @@ class Ingestor:
             if on_page:
                 on_page(None, -len(pending))  # tells the progress display how many pages to expect
             if not pending:
-                emit(self._finish(result))
+                self._settle(result, emit)
                 continue
             self._open[doc.id] = (result, len(pending))
             original = str(self.archive.original_path(doc.id))
             for number in pending:
                 yield PageTask(doc.id, original, doc.media_type, number)
 
-    def _zip_members(self, doc, name, emit, depth) -> Iterator[tuple[Path, str, str | None]]:
+    def _zip_members(self, doc, name, depth) -> Iterator[Entry]:
         """Each file in a ZIP becomes a document of its own; the ZIP itself stays as an original.
         Members are unpacked again even when the ZIP is known, so an interrupted run completes."""
         if depth >= MAX_ZIP_DEPTH:
-            emit(FileResult(name, "failed", doc.id, 0, f"ZIPs nested more than {MAX_ZIP_DEPTH} deep are not unpacked"))
-            return
+            return  # such a ZIP was recorded as failed when first seen this deep
         folder = self.archive.store.scratch(f"unzip-{doc.id[:16]}-{depth}")
         try:
             for member in unzip.unpack(self.archive.original_path(doc.id), folder):
                 # Staging copies the member into the store; the unpacked copy can go at once.
-                yield member.path, f"{name}/{member.name}", member.error
+                yield Entry(member.path, f"{name}/{member.name}", member.error, member_of=name)
                 if member.path is not None:
                     member.path.unlink(missing_ok=True)
         except SanadError as exc:
-            emit(FileResult(name, "failed", doc.id, 0, f"cannot be unpacked: {exc}"))
+            if isinstance(exc, DiskFull):
+                raise
+            # The ZIP was checked when staged and has its line: what could not be reached gets one.
+            yield Entry(None, f"{name}/", f"the rest of the ZIP cannot be unpacked: {exc}", member_of=name)
         finally:
             unzip.remove(folder)
 
-    def _stage(self, path: Path, name: str, source: str | None, tags: list[str]) -> tuple[FileResult, Document | None]:
-        """Store the original and plan its pages. Returns a final result, or status 'pending'."""
-        stored = self.archive.store.add(path)
+    def _stage(self, entry: Entry, source: str | None, tags: list[str],
+               depth: int) -> tuple[FileResult, Document | None] | None:
+        """Store the original and plan its pages. Returns a final result, status 'pending' (pages
+        to do), COPY (a copy of a file in progress), or None (another process has it)."""
+        stored = self.archive.store.add(entry.path)
+        name, member_of = entry.name, entry.member_of
         receipt = Receipt(stored.sha256, Path(name).name, now(), self.actor, source)
-        doc = self.catalog.get_document(stored.sha256)
-        if doc is not None:
+        if stored.sha256 in self._open:
             self.catalog.add_receipt(receipt, tags)
-            if doc.status == "done":
-                return FileResult(name, "duplicate", doc.id, doc.page_count), doc
-            # Interrupted or failed before: pick it up again (a fixed install may now read it).
-            if doc.status == "failed":
-                self.catalog.reset_failed(doc.id)
-        else:
+            return FileResult(name, COPY, stored.sha256, member_of=member_of), None
+        settled = self._settled.get(stored.sha256)
+        if settled is not None and settled.status == "failed":
+            # Failed a moment ago in this call: the same bytes fail the same way; no retry.
+            self.catalog.add_receipt(receipt, tags)
+            return FileResult(name, "failed", stored.sha256, 0, settled.error, member_of), None
+        if not self._claims.claim(stored.sha256):
+            self._deferred.append((Entry(stored.path, name, member_of=member_of), stored.sha256))
+            return None
+        try:
+            result = self._stage_claimed(stored, receipt, name, member_of, source, tags, depth)
+        except BaseException:
+            self._claims.release(stored.sha256)
+            raise
+        if result[0].status != "pending":
+            self._claims.release(stored.sha256)
+        return result
+
+    def _stage_claimed(self, stored, receipt, name, member_of, source, tags, depth):
+        doc = self.catalog.get_document(stored.sha256)
+        if doc is None:
             doc = Document(id=stored.sha256, filename=receipt.filename, media_type=detect.UNKNOWN,
                            size=stored.size, added_at=receipt.received_at, source=source or "",
                            tags=tags, status="pending")
-            self.catalog.add_document(doc, receipt)
+            if not self.catalog.add_document(doc, receipt):
+                doc = self.catalog.get_document(stored.sha256)  # added by a process that takes no claims
+        else:
+            self.catalog.add_receipt(receipt, tags)
+        if doc.status == "done":
+            return FileResult(name, "duplicate", doc.id, doc.page_count, member_of=member_of), doc
+        # Interrupted or failed before: pick it up again (a fixed install may now read it).
+        if doc.status == "failed":
+            self.catalog.reset_failed(doc.id)
         try:
             if doc.media_type == detect.UNKNOWN or doc.status == "failed":
                 doc.media_type = detect.sniff(stored.path)
                 self.catalog.set_media_type(doc.id, doc.media_type)
             if doc.media_type == detect.ZIP:
                 # A container: its files become documents of their own, it has no pages itself.
+                if depth >= MAX_ZIP_DEPTH:
+                    raise InputError(f"ZIPs nested more than {MAX_ZIP_DEPTH} deep are not unpacked")
+                unzip.members(stored.path)  # a ZIP that cannot be opened fails here, on its own line
                 self.catalog.set_status(doc.id, "done")
-                return FileResult(name, "ingested", doc.id, 0), doc
+                return FileResult(name, "ingested", doc.id, 0, member_of=member_of), doc
             if not self.catalog.pages(doc.id):
                 self.catalog.plan_pages(doc.id, extract.count_pages(stored.path, doc.media_type))
         except Exception as exc:  # noqa: BLE001 - one bad file never stops a batch
-            self.catalog.set_status(doc.id, "failed", describe(exc))
+            error = self._error(exc, reading_file=True, subject=name)
+            self.catalog.set_status(doc.id, "failed", str(error))
             self._to_index.append(doc.id)
-            return FileResult(name, "failed", doc.id, 0, describe(exc)), doc
-        return FileResult(name, "pending", doc.id), doc
+            return FileResult(name, "failed", doc.id, 0, str(error), member_of), doc
+        return FileResult(name, "pending", doc.id, member_of=member_of), doc
 
     # -- results ---------------------------------------------------------------------------
+
+    def _page_done(self, task: PageTask, outcome, emit, on_page) -> None:
+        if task.document_id not in self._open:
+            return  # its document was already given up on
+        if isinstance(outcome, BaseException):
+            outcome = self._error(outcome, reading_file=True, subject=f"{task.original} page {task.number}")
+        try:
+            self._record_page(task, outcome)
+        except Exception as exc:  # noqa: BLE001 - a bookkeeping bug fails this file, not the batch
+            result, _ = self._open.pop(task.document_id)
+            self._settle(result, emit, self._error(exc, reading_file=False, subject=result.path))
+            return
+        if on_page:
+            on_page(task, 1)
+        result, left = self._open[task.document_id]
+        if left > 1:
+            self._open[task.document_id] = (result, left - 1)
+        else:
+            del self._open[task.document_id]
+            self._settle(result, emit)
+        self._maybe_flush_index()
 
     def _record_page(self, task: PageTask, outcome) -> None:
         page = Page(document_id=task.document_id, number=task.number)
         if isinstance(outcome, BaseException):
             page.status = "failed"
-            page.error = describe(outcome)
+            page.error = str(outcome)
         else:
             page.status = "done"
             for key in ("text", "method", "lang", "confidence", "width", "height", "words"):
@@ -224,6 +282,27 @@ class Ingestor:
         self.catalog.save_page_dates(page.document_id, page.number,
                                      [(d.day.isoformat(), d.text, d.calendar) for d in found])
 
+    def _settle(self, result: FileResult, emit, error: SanadError | None = None) -> None:
+        """Report a document whose pages are all done (or that failed on the way), then any
+        other copies of it given in this call."""
+        doc_id = result.document_id
+        if error is None:
+            try:
+                result = self._finish(result)
+            except Exception as exc:  # noqa: BLE001 - a bookkeeping bug fails this file, not the batch
+                error = self._error(exc, reading_file=False, subject=result.path)
+        if error is not None:
+            result.status, result.error = "failed", str(error)
+            self.catalog.set_status(doc_id, "failed", str(error))
+            self._to_index.append(doc_id)
+        self._claims.release(doc_id)
+        self._settled[doc_id] = result
+        emit(result)
+        for copy in self._copies.pop(doc_id, []):
+            copy.status = "failed" if result.status == "failed" else "duplicate"
+            copy.pages, copy.error = result.pages, result.error
+            emit(copy)
+
     def _finish(self, result: FileResult) -> FileResult:
         doc = self.catalog.finish_document(result.document_id)
         self._to_index.append(doc.id)
@@ -231,6 +310,17 @@ class Ingestor:
         result.status = "failed" if doc.status == "failed" else "ingested"
         result.error = doc.error
         return result
+
+    def _error(self, exc: BaseException, *, reading_file: bool, subject: str) -> SanadError:
+        """The error to record for a file; raises it instead when it stops the batch."""
+        error = classify(exc, reading_file=reading_file, log=self.log, subject=subject)
+        if stops_batch(error):
+            if error is exc:
+                raise error
+            raise error from exc
+        if isinstance(error, InternalError):
+            self.internal_errors += 1
+        return error
 
     # -- index -----------------------------------------------------------------------------
 
@@ -266,17 +356,8 @@ class Ingestor:
                                                " the files were stored, but are not searchable yet")
 
 
-def describe(exc: BaseException) -> str:
-    """The message a user sees for a failure: ours are written for people; anything else is a
-    library tripping over a malformed file, named as such."""
-    if isinstance(exc, SanadError):
-        return str(exc)
-    return f"the file is malformed and could not be read ({type(exc).__name__}: {exc})"
-
-
 def _stderr(message: str) -> None:
     print(f"sanad: {message}", file=sys.stderr, flush=True)
-
 
 def _user() -> str:
     try:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from archive.archive import Archive, default_root
 from archive.errors import EXIT_FILES_FAILED as EXIT_FAILED
-from archive.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, IndexDamaged, NotFound, SanadError
+from archive.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, IndexDamaged, InternalError, NotFound,
+                            SanadError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `sanad list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug: logged in full, reported in one line
+        return _internal_error(args, exc)
+
+
+def _internal_error(args, exc: Exception) -> int:
+    from ingest.failures import LOG_NAME, log_traceback
+
+    root = args.archive or default_root()
+    log = Path(root) / LOG_NAME
+    if Path(root).is_dir() and log_traceback(log, exc, " ".join(sys.argv[1:])):
+        where = f"traceback in {log}"
+    else:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        where = "traceback above"
+    error = InternalError(f"Sanad failed unexpectedly ({type(exc).__name__}: {exc}); {where}")
+    print(f"sanad: {error}", file=sys.stderr)
+    return error.exit_code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="where the files came from (provenance note)")
     p.add_argument("--tag", action="append", default=[], help="a tag for every file (repeatable)")
     p.add_argument("--jobs", type=int, default=None, help="pages processed at once (default: one per core)")
-    p.add_argument("--json", action="store_true", help="one JSON object per input file")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per input file, and per file inside a ZIP")
+    p.add_argument("--min-free", type=float, default=None, metavar="MB",
+                   help="refuse to start with less free space than this on the archive's disk"
+                        " (default: $SANAD_MIN_FREE_MB, else 200)")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("search", help="search the archive")
@@ -125,13 +149,18 @@ def cmd_ingest(args) -> int:
 
     ingestor = Ingestor(archive, jobs=args.jobs)
     try:
-        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=on_file, on_page=progress.page)
+        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=on_file, on_page=progress.page,
+                        min_free_mb=args.min_free)
     finally:
         progress.close()
     if not args.json:
         total = sum(counts.values())
         print(f"{total} files: {counts['ingested']} ingested, {counts['duplicate']} duplicates,"
-              f" {counts['failed']} failed", file=sys.stderr)
+              f" {counts['failed']} failed, {counts['skipped']} skipped", file=sys.stderr)
+    if ingestor.internal_errors:
+        print(f"sanad: {InternalError(f'{ingestor.internal_errors} file(s) failed because of a bug in Sanad,'
+                                      f' not in the files; tracebacks in {ingestor.log}')}", file=sys.stderr)
+        return InternalError.exit_code
     return EXIT_FAILED if counts["failed"] else EXIT_OK
 
 

@@ -1,0 +1,66 @@
+"""Free space on the archive's disk: recognising "disk full" in its many disguises, and the floor
+below which `sanad ingest` will not start."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+from archive.errors import DiskFull, SanadError
+
+DEFAULT_MIN_FREE_MB = 200
+MIN_FREE_ENV = "SANAD_MIN_FREE_MB"
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an out-of-space error from the OS or SQLite, or one that was caused by one
+    (libraries often wrap the OSError)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DiskFull):
+            return True
+        if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+                getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                or "database or disk is full" in str(exc)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def disk_full(where: Path | str, exc: BaseException | None = None) -> DiskFull:
+    detail = f" ({exc})" if exc is not None and not isinstance(exc, DiskFull) else ""
+    return DiskFull(f"the disk that holds {where} is full{detail}")
+
+
+def min_free_mb(flag: float | None = None) -> float:
+    """The floor in MB: the --min-free flag, else $SANAD_MIN_FREE_MB, else the default. Read
+    when called, so a test or a long-running server can change it."""
+    if flag is not None:
+        value = flag
+    else:
+        raw = os.environ.get(MIN_FREE_ENV, "").strip()
+        try:
+            value = float(raw) if raw else DEFAULT_MIN_FREE_MB
+        except ValueError:
+            raise SanadError(f"{MIN_FREE_ENV}={raw!r} is not a number of megabytes") from None
+    if value < 0:
+        raise SanadError(f"the free-space floor must be 0 MB or more, not {value:g}")
+    return value
+
+
+def check_floor(root: Path, floor_mb: float) -> None:
+    """Refuse to start a batch on a disk that is already (nearly) full: a batch that runs out
+    of space midway has to stop anyway, and SQLite and the index work best with room left."""
+    if floor_mb <= 0:
+        return
+    free = shutil.disk_usage(root).free
+    if free < floor_mb * (1 << 20):
+        raise DiskFull(f"only {free / (1 << 20):.0f} MB free on the disk that holds {root}; `sanad ingest`"
+                       f" needs at least {floor_mb:g} MB (set with --min-free MB or ${MIN_FREE_ENV})")
