@@ -77,6 +77,15 @@ def extract_page(path: Path, media_type: str, number: int) -> PageResult:
 # -- text-like files ---------------------------------------------------------------------
 
 def _text_pages(path: Path, media_type: str) -> tuple[_TextPage, ...]:
+    stat = path.stat()
+    return _read_text_pages(str(path), media_type, stat.st_size, stat.st_mtime_ns)
+
+
+# A worker is handed the pages of one file one after another: read the file once, not once a
+# page (a DOCX with 300 page breaks was parsed 301 times). One file's text is all it keeps.
+@lru_cache(maxsize=1)
+def _read_text_pages(name: str, media_type: str, _size: int, _mtime_ns: int) -> tuple[_TextPage, ...]:
+    path = Path(name)
     if media_type == detect.DOCX:
         return tuple(_TextPage(t) for t in office.docx_pages(path))
     if media_type == detect.ODT:
