@@ -98,6 +98,9 @@ def test_english_in_windows_1252(sanad, tmp_path, text):
 def test_encoding_shown_in_text_output(sanad, tmp_path):
     shown = _ingest_and_find(sanad, tmp_path, "a.txt", "\n".join(LETTER_1256).encode("cp1256"), "زندان")
     assert "(text, encoding cp1256)" in sanad("show", shown["document_id"]).stdout
+    # Typed with the Persian yeh and Persian digits, found in the Arabic yeh and Latin digits.
+    for query in ("زندانیان", "۱۲۳۴"):
+        assert [h["document_id"] for h in sanad.json("search", query)] == [shown["document_id"]], query
 
 
 def test_binary_files_are_still_unsupported(sanad, tmp_path):
