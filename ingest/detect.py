@@ -87,8 +87,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9_:.-]+)
 
 
 def read_text(path: Path) -> charset.Decoded:
-    """Decode a text file: UTF-8, UTF-16 or -32 (with or without a byte order mark), or the
-    legacy code page its bytes check out as (see ingest.charset)."""
+    """Decode a text file: UTF-8, UTF-16 (with or without a byte order mark), UTF-32 (with
+    one), or the legacy code page its bytes check out as (see ingest.charset)."""
     data = path.read_bytes()
     declared = _META_CHARSET.search(data[:4096])
     return charset.decode(data, declared.group(1).decode("ascii") if declared else None)
