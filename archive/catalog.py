@@ -92,6 +92,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: the character encoding a text page was decoded from, and the NUL bytes dropped from it
+    """
+    ALTER TABLE pages ADD COLUMN encoding TEXT NOT NULL DEFAULT '';
+    ALTER TABLE pages ADD COLUMN nuls_removed INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -305,9 +310,11 @@ class Catalog:
         with self.transaction() as db:
             db.execute(
                 "UPDATE pages SET text=?, method=?, lang=?, confidence=?, width=?, height=?, words=?,"
-                " status=?, error=?, updated_at=? WHERE document_id=? AND number=?",
+                " status=?, error=?, encoding=?, nuls_removed=?, updated_at=?"
+                " WHERE document_id=? AND number=?",
                 (page.text, page.method, page.lang, page.confidence, page.width, page.height, words,
-                 page.status, page.error, now(), page.document_id, page.number),
+                 page.status, page.error, page.encoding, page.nuls_removed, now(), page.document_id,
+                 page.number),
             )
 
     def reset_failed(self, doc_id: str) -> None:
@@ -340,7 +347,7 @@ class Catalog:
             document_id=row["document_id"], number=row["number"], text=row["text"],
             method=row["method"], lang=row["lang"], confidence=row["confidence"],
             width=row["width"], height=row["height"], words=words, status=row["status"],
-            error=row["error"],
+            error=row["error"], encoding=row["encoding"], nuls_removed=row["nuls_removed"],
         )
 
     def finish_document(self, doc_id: str) -> Document:

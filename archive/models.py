@@ -31,6 +31,11 @@ class Page:
     words: list[WordBox] = field(default_factory=list)
     status: str = "pending"  # pending | done | failed
     error: str | None = None
+    # The character encoding a text file's page was decoded from ("utf-8", "cp1256", ...), ""
+    # for pages that were not decoded from bytes (PDF, office, OCR), and how many NUL bytes were
+    # dropped from it, so a reader knows the text is a reading of the bytes, not the bytes.
+    encoding: str = ""
+    nuls_removed: int = 0
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 from archive.errors import InputError
+from ingest import charset
 
 PDF = "application/pdf"
 TEXT = "text/plain"
@@ -70,10 +72,8 @@ def _zip_kind(path: Path) -> str:
 def _text_kind(path: Path, head: bytes) -> str:
     if path.stat().st_size > MAX_TEXT_BYTES:
         return UNKNOWN
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return UNKNOWN
     try:
-        text = read_text(path)
+        text = read_text(path).text
     except InputError:
         return UNKNOWN
     start = text.lstrip()[:200].lower()
@@ -82,14 +82,13 @@ def _text_kind(path: Path, head: bytes) -> str:
     return TEXT
 
 
-def read_text(path: Path) -> str:
-    """Decode a text file: UTF-8 (with or without BOM) or UTF-16 with a BOM."""
+# An HTML page's own word on its encoding, e.g. <meta charset="windows-1256">.
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
+
+
+def read_text(path: Path) -> charset.Decoded:
+    """Decode a text file: UTF-8, UTF-16 (with or without a byte order mark), UTF-32 (with
+    one), or the legacy code page its bytes check out as (see ingest.charset)."""
     data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError:
-        raise InputError("not valid UTF-8 text and not a known document or image format") from None
+    declared = _META_CHARSET.search(data[:4096])
+    return charset.decode(data, declared.group(1).decode("ascii") if declared else None)

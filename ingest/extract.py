@@ -17,7 +17,7 @@ from PIL import Image, ImageSequence
 from archive.errors import InputError, TooLarge, UnsupportedFile
 from archive.models import WordBox
 from ingest import detect, office, poppler
-from ingest.textclean import clean, detect_lang
+from ingest.textclean import clean, detect_lang, persian_lexicon
 
 RASTER_DPI = 300
 MAX_PIXELS = 60_000_000  # about A0 at 300 dpi; larger pages are rendered at a lower resolution
@@ -37,6 +37,15 @@ class PageResult:
     width: int | None = None
     height: int | None = None
     words: list[WordBox] = field(default_factory=list)
+    encoding: str = ""  # the character encoding a text file was decoded from
+    nuls_removed: int = 0  # NUL bytes dropped from this page's part of the file
+
+
+@dataclass(frozen=True)
+class _TextPage:
+    text: str
+    encoding: str = ""
+    nuls_removed: int = 0
 
 
 def count_pages(path: Path, media_type: str) -> int:
@@ -52,8 +61,10 @@ def count_pages(path: Path, media_type: str) -> int:
 
 def extract_page(path: Path, media_type: str, number: int) -> PageResult:
     if media_type in TEXT_TYPES:
-        text = clean(_text_pages(path, media_type)[number - 1])
-        return PageResult(number, text, "text", detect_lang(text))
+        page = _text_pages(path, media_type)[number - 1]
+        text = clean(page.text)
+        return PageResult(number, text, "text", detect_lang(text), encoding=page.encoding,
+                          nuls_removed=page.nuls_removed)
     if media_type == detect.PDF:
         return _pdf_page(path, number)
     if media_type.startswith(IMAGE_PREFIX):
@@ -65,16 +76,28 @@ def extract_page(path: Path, media_type: str, number: int) -> PageResult:
 
 # -- text-like files ---------------------------------------------------------------------
 
-def _text_pages(path: Path, media_type: str) -> list[str]:
+def _text_pages(path: Path, media_type: str) -> tuple[_TextPage, ...]:
+    stat = path.stat()
+    return _read_text_pages(str(path), media_type, stat.st_size, stat.st_mtime_ns)
+
+
+# A worker is handed the pages of one file one after another: read the file once, not once a
+# page (a DOCX with 300 page breaks was parsed 301 times). One file's text is all it keeps.
+@lru_cache(maxsize=1)
+def _read_text_pages(name: str, media_type: str, _size: int, _mtime_ns: int) -> tuple[_TextPage, ...]:
+    path = Path(name)
     if media_type == detect.DOCX:
-        return office.docx_pages(path)
+        return tuple(_TextPage(t) for t in office.docx_pages(path))
     if media_type == detect.ODT:
-        return office.odt_pages(path)
-    text = detect.read_text(path)
+        return tuple(_TextPage(t) for t in office.odt_pages(path))
+    decoded = detect.read_text(path)
     if media_type == detect.HTML:
-        text = office.html_text(text)
+        # HTML has no pages (the parser folds form feeds into spaces): one page has every NUL.
+        return (_TextPage(office.html_text(decoded.text), decoded.encoding, decoded.nuls_removed),)
     # Form feeds are how plain-text exports mark page breaks.
-    return text.split("\f") if "\f" in text else [text]
+    texts = decoded.text.split("\f")
+    nuls = decoded.nuls_by_page or (0,) * len(texts)
+    return tuple(_TextPage(t, decoded.encoding, n) for t, n in zip(texts, nuls, strict=True))
 
 
 # -- PDFs -------------------------------------------------------------------------------
@@ -154,15 +177,8 @@ def text_layer_verdict(raw: str) -> str | None:
     return text
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> frozenset[str]:
-    from hazm.utils import words_list
-
-    return frozenset(w[0] for w in words_list())
-
-
 def _lexicon_share(words: list[str]) -> float:
-    lexicon = _lexicon()
+    lexicon = persian_lexicon()
     words = [w.replace("\u200c", "") for w in words]
     return sum(w in lexicon for w in words) / len(words)
 

@@ -275,7 +275,8 @@ class Ingestor:
             page.error = str(outcome)
         else:
             page.status = "done"
-            for key in ("text", "method", "lang", "confidence", "width", "height", "words"):
+            for key in ("text", "method", "lang", "confidence", "width", "height", "words", "encoding",
+                        "nuls_removed"):
                 setattr(page, key, getattr(outcome, key))
         self.catalog.save_page(page)
         found = find_dates(page.text) if page.status == "done" else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Bidi controls are invisible, break search terms apart and are added by OCR engines and
 # PDF producers at will; ZWNJ (U+200C) is part of Persian spelling and is kept.
@@ -36,3 +37,11 @@ def detect_lang(text: str) -> str:
     if latin / total >= 0.7:
         return "en"
     return "mixed"
+
+
+@lru_cache(maxsize=1)
+def persian_lexicon() -> frozenset[str]:
+    """hazm's Persian word list (190,000 words, 0.8 s to load: loaded on first use)."""
+    from hazm.utils import words_list
+
+    return frozenset(w[0] for w in words_list())

@@ -241,6 +241,7 @@ def cmd_show(args) -> int:
                                 "receipts": [r.__dict__ for r in archive.catalog.receipts(doc.id)],
                                 "page_texts": [{"page": p.number, "text": p.text, "method": p.method,
                                                 "lang": p.lang, "confidence": p.confidence,
+                                                "encoding": p.encoding, "nuls_removed": p.nuls_removed,
                                                 "status": p.status, "error": p.error} for p in pages]})
         return EXIT_OK
     print(f"Document  {doc.id}")
@@ -252,7 +253,10 @@ def cmd_show(args) -> int:
     print(f"Status    {doc.status}{': ' + doc.error if doc.error else ''}")
     print(f"Original  {archive.original_path(doc.id)}")
     for page in pages:
-        how = page.method + (f", confidence {page.confidence:.0f}" if page.confidence is not None else "")
+        how = ", ".join(filter(None, [
+            page.method, page.confidence is not None and f"confidence {page.confidence:.0f}",
+            page.encoding and f"encoding {page.encoding}",
+            page.nuls_removed and f"{page.nuls_removed:,} NUL bytes removed"]))
         print(f"\n--- page {page.number} ({how or page.status}) ---")
         print(page.text if page.status == "done" else f"[{page.status}] {page.error or ''}")
     return EXIT_OK
