@@ -27,8 +27,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.letters import DEGRADATIONS, Letter, degrade, make_letter, render
-from ingest.ocr import edit_distance
+from ingest.letters import DEGRADATIONS, Letter, degrade, make_letter, render
+from ingest.numbers import edit_distance
 
 try:
     from rapidfuzz.distance import Levenshtein as _rf

@@ -1,0 +1,110 @@
+"""What the page passes read with: a reader (image -> word boxes) and helpers to read many crops.
+
+The passes in ingest/passes.py and ingest/numbers.py only see a `Reader`, so they can be tested
+with a fake one; `TesseractReader` is the real one.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from archive.models import WordBox
+from ingest import tesseract
+from ingest.textclean import strip_bidi
+
+
+class Reader(Protocol):
+    def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
+        """The words read on `image` in reading order; `line` numbers the text lines from 0."""
+        ...
+
+    def orientation(self, image: Image.Image) -> tuple[int, str]:
+        """(degrees to turn clockwise, script name), or (0, "") when unsure."""
+        ...
+
+
+@dataclass
+class TesseractReader:
+    keep_noisy_rows: bool = True
+    dpi: int | None = None
+    timeout: float = 120.0
+
+    def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
+        return words_from_data(tesseract.data(image, lang, psm, keep_noisy_rows=self.keep_noisy_rows,
+                                              dpi=self.dpi, timeout=self.timeout))
+
+    def orientation(self, image: Image.Image) -> tuple[int, str]:
+        return tesseract.orientation(image, timeout=self.timeout)
+
+
+def words_from_data(data: dict) -> list[WordBox]:
+    """Word boxes from Tesseract's TSV columns, in its reading order (right to left in Persian lines)."""
+    words, line_ids = [], {}
+    for i, raw in enumerate(data["text"]):
+        text = clean_text(raw).strip()
+        if data["level"][i] != 5 or not text:
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        line = line_ids.setdefault(key, len(line_ids))
+        words.append(WordBox(text, int(data["left"][i]), int(data["top"][i]), int(data["width"][i]),
+                             int(data["height"][i]), float(data["conf"][i]), line))
+    return words
+
+
+def clean_text(text: str) -> str:
+    """NFC, direction marks removed (they break search and copy-paste); ZWNJ is kept."""
+    return strip_bidi(unicodedata.normalize("NFC", text))
+
+
+def mean_conf(words: list[WordBox]) -> float | None:
+    confs = [w.conf for w in words if w.conf >= 0]
+    return round(sum(confs) / len(confs), 2) if confs else None
+
+
+def read_strip(reader: Reader, crops: list[Image.Image], lang: str, *,
+               right_aligned: bool = True) -> list[list[tuple[str, float]]]:
+    """Read many crops with one Tesseract call: stacked on a white strip, one per line.
+
+    Returns the (text, confidence) of the words read on each crop, in Tesseract's order. Line
+    crops are right-aligned, as Persian lines are; word crops are put at the left.
+    """
+    pad = 12
+    gap = max(c.height for c in crops)
+    width = max(c.width for c in crops) + 2 * pad
+    strip = Image.new("L", (width, sum(c.height + gap for c in crops) + gap), 255)
+    spans, y = [], gap
+    for c in crops:
+        strip.paste(c, (width - pad - c.width if right_aligned else pad, y))
+        spans.append((y - gap / 2, y + c.height + gap / 2))
+        y += c.height + gap
+    found: list[list[tuple[str, float]]] = [[] for _ in crops]
+    for w in reader.words(strip, lang, 6):
+        centre = w.top + w.height / 2
+        k = next((k for k, (top, bottom) in enumerate(spans) if top <= centre <= bottom), None)
+        if k is not None:
+            found[k].append((w.text, w.conf))
+    return found
+
+
+def read_crops(reader: Reader, page: Image.Image, boxes: list[WordBox], lang: str) -> list[tuple[str, float]]:
+    """Each word box read again, all with one Tesseract call: (text, confidence) per box, or
+    ("", -1) where the box came out split or empty (not comparable to the word)."""
+    if not boxes:
+        return []
+    pad = 12
+    crops = [page.crop((max(0, b.left - pad), max(0, b.top - pad),
+                        min(page.width, b.left + b.width + pad), min(page.height, b.top + b.height + pad)))
+             for b in boxes]
+    return [pieces[0] if len(pieces) == 1 else ("", -1.0)
+            for pieces in read_strip(reader, crops, lang, right_aligned=False)]
+
+
+def union(words: list[WordBox], pad: int, page: Image.Image) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) around `words`, padded, inside the page."""
+    return (max(0, min(w.left for w in words) - pad), max(0, min(w.top for w in words) - pad),
+            min(page.width, max(w.left + w.width for w in words) + pad),
+            min(page.height, max(w.top + w.height for w in words) + pad))

@@ -1,0 +1,116 @@
+"""The one module that runs Tesseract (through pytesseract) and builds its command lines.
+
+Modelled on OCRmyPDF's `_exec/tesseract.py`: a version and language probe that says which Debian
+package to install, one function per kind of output, and a time limit on every call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import pytesseract
+from PIL import Image
+
+from archive.errors import InputError, TimedOut, ToolMissing
+
+DEBIAN_PACKAGES = "tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng tesseract-ocr-script-arab"
+# The Debian package that ships each model Sanad reads with (the Arabic-script model is
+# installed as `Arabic`, not `script/Arabic`).
+LANGUAGE_PACKAGES = {"fas": "tesseract-ocr-fas", "eng": "tesseract-ocr-eng", "osd": "tesseract-ocr-osd",
+                     "Arabic": "tesseract-ocr-script-arab"}
+REQUIRED_LANGUAGES = ("fas", "eng", "osd")
+
+
+def check(langs: tuple[str, ...] = REQUIRED_LANGUAGES) -> str:
+    """The Tesseract version; ToolMissing, naming the package to install, without it or a model."""
+    found = version()
+    missing = [lang for lang in langs if lang not in languages()]
+    if missing:
+        packages = " ".join(LANGUAGE_PACKAGES.get(lang, f"tesseract-ocr-{lang}") for lang in missing)
+        raise ToolMissing(f"Tesseract {found} lacks the language data {', '.join(missing)}; "
+                          f"install it with: apt-get install {packages}")
+    return found
+
+
+def version() -> str:
+    return _version(pytesseract.pytesseract.tesseract_cmd)
+
+
+def languages() -> frozenset[str]:
+    return _languages(pytesseract.pytesseract.tesseract_cmd)
+
+
+@lru_cache(maxsize=4)
+def _version(cmd: str) -> str:
+    # Cached per command: `tesseract --version` is a process start, and every page checks.
+    if shutil.which(cmd) is None:
+        raise ToolMissing(f"tesseract is not installed (looked for {cmd!r}); "
+                          f"install it with: apt-get install {DEBIAN_PACKAGES}")
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except (pytesseract.TesseractNotFoundError, OSError) as exc:
+        raise ToolMissing(f"tesseract cannot be run ({exc}); install it with: apt-get install {DEBIAN_PACKAGES}") from exc
+
+
+@lru_cache(maxsize=4)
+def _languages(cmd: str) -> frozenset[str]:
+    return frozenset(pytesseract.get_languages())
+
+
+def config(psm: int, *, keep_noisy_rows: bool = True, dpi: int | None = None) -> str:
+    """The option string of one call."""
+    parts = [f"--psm {psm}"]
+    if keep_noisy_rows:
+        # Without these two flags Tesseract silently drops whole Persian lines (tesseract#4582).
+        parts.append("-c textord_noise_rejrows=0 -c textord_noise_rejwords=0")
+    if dpi:
+        parts.append(f"--dpi {dpi}")
+    return " ".join(parts)
+
+
+def data(image: Image.Image, lang: str, psm: int, *, keep_noisy_rows: bool = True, dpi: int | None = None,
+         timeout: float = 120.0) -> dict:
+    """Tesseract's TSV output (word, line and block rows) as pytesseract's dict of columns."""
+    options = config(psm, keep_noisy_rows=keep_noisy_rows, dpi=dpi)
+    return _run(pytesseract.image_to_data, image, lang=lang, config=options, timeout=timeout,
+                output_type=pytesseract.Output.DICT)
+
+
+def orientation(image: Image.Image, timeout: float = 120.0) -> tuple[int, str]:
+    """(degrees to turn clockwise, script name) from orientation and script detection; (0, "")
+    when the page holds too little text to decide."""
+    try:
+        out = _run(pytesseract.image_to_osd, image, config="--psm 0", timeout=timeout)
+    except InputError as exc:
+        if isinstance(exc, TimedOut):
+            raise
+        return 0, ""
+    rotate = re.search(r"Rotate: (\d+)", out)
+    script = re.search(r"Script: (\w+)", out)
+    return (int(rotate.group(1)) if rotate else 0), (script.group(1) if script else "")
+
+
+def _run(call, image: Image.Image, *, timeout: float, **kwargs):
+    # pytesseract passes os.environ to the process and has no env parameter. OpenMP threading
+    # makes Tesseract 6-9x slower on 2 cores for identical output, so unless the caller chose a
+    # value, one thread per process: set here, at the call, not when a module is imported.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    # An uncompressed PGM file is several times faster to write than the PNG pytesseract would make.
+    with tempfile.TemporaryDirectory(prefix="sanad-ocr-") as tmp:
+        path = Path(tmp) / "page.pgm"
+        image.save(path)
+        try:
+            return call(str(path), timeout=timeout, **kwargs)
+        except pytesseract.TesseractNotFoundError as exc:
+            raise ToolMissing(f"tesseract cannot be run; install it with: apt-get install {DEBIAN_PACKAGES}") from exc
+        except pytesseract.TesseractError as exc:
+            raise InputError(f"tesseract could not read the image: {exc.message}") from exc
+        except RuntimeError as exc:
+            # pytesseract's timeout. TesseractError is a RuntimeError too, hence the order: the old
+            # wrapper caught it here and reported a failed read as a timeout.
+            raise TimedOut(f"OCR did not finish within {timeout:.0f} s: {exc}") from exc

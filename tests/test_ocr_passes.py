@@ -1,0 +1,83 @@
+"""The page strategy (ingest/ocr.py, ingest/passes.py) with a fake reader: no Tesseract needed."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw
+
+from archive.errors import TooLarge
+from archive.models import WordBox
+from ingest import passes
+from ingest.ocr import OcrSettings, ocr_image
+from tests.fakes import FakeReader
+
+
+def _page(*bands: tuple[int, int]) -> Image.Image:
+    """A white page with a black bar (a stand-in for a printed line) over each row range."""
+    page = Image.new("L", (800, 400), 255)
+    draw = ImageDraw.Draw(page)
+    for top, bottom in bands:
+        draw.rectangle((100, top, 700, bottom), fill=0)
+    return page
+
+
+def test_passes_run_in_order_on_fake_reads():
+    # Two printed lines; the page read finds only the first, so the gap pass reads the second.
+    page = _page((50, 80), (200, 230))
+    reader = FakeReader({("fas", 3): ["با سلام و احترام"], ("fas", 7): ["تلفن: ۰۲۱-۸۸۷۷۶۶"]})
+    result = ocr_image(page, OcrSettings(clean=False), reader=reader)
+    assert result.text == "با سلام و احترام\nتلفن: ۰۲۱-۸۸۷۷۶۶"
+    assert [call[:2] for call in reader.calls] == [("fas", 3), ("fas", 7)]
+    assert result.lang == "fa" and result.rotation == 0 and (result.width, result.height) == (800, 400)
+
+
+def test_low_confidence_asks_for_orientation():
+    page = _page((50, 80))
+    reader = FakeReader({("fas", 3): ["x"], ("eng", 3): ["Dear Sir"]}, orientation=(0, "Latin"), conf=40)
+    result = ocr_image(page, OcrSettings(clean=False, gap_pass=False), reader=reader)
+    assert ("osd", 0, page.size) in reader.calls
+    assert [call[:2] for call in reader.calls][:3] == [("fas", 3), ("osd", 0), ("eng", 3)]
+    assert result.text == "x"  # the English reading was no more confident: the first one stays
+
+
+def test_too_large_image_refused_before_reading():
+    reader = FakeReader({})
+    with pytest.raises(TooLarge):
+        ocr_image(Image.new("L", (15000, 15000), 255), reader=reader)
+    assert reader.calls == []
+
+
+def test_gap_line_slotted_at_its_place():
+    # The page read has lines at rows 50 and 300; the band at 200 was missed and goes between them.
+    page = _page((50, 80), (200, 230), (300, 330))
+    words = [WordBox("اول", 100, 50, 600, 30, 90, 0), WordBox("سوم", 100, 300, 600, 30, 90, 1)]
+    reader = FakeReader({("fas", 7): ["دوم"]})
+    out = passes.read_gaps(words, page, reader, "fas")
+    assert [(w.text, w.line) for w in out] == [("اول", 0), ("دوم", 1), ("سوم", 2)]
+    assert out[1].top == 200  # in page coordinates, not the crop's
+
+
+def test_no_gap_no_read():
+    page = _page((50, 80))
+    reader = FakeReader({})
+    words = [WordBox("اول", 100, 50, 600, 30, 90, 0)]
+    assert passes.read_gaps(words, page, reader, "fas") == words
+    assert reader.calls == []
+
+
+def test_latin_term_reread_with_english_model():
+    page = _page((50, 80))
+    words = [WordBox("ماسک", 500, 50, 200, 30, 90, 0), WordBox("۱95", 100, 50, 200, 30, 60, 0)]
+    out = passes.reread_latin(words, page, FakeReader({("eng", 6): ["N95"]}))
+    assert [w.text for w in out] == ["ماسک", "N95"]
+    # A reading without a Latin letter (a number) does not replace the word.
+    out = passes.reread_latin(words, page, FakeReader({("eng", 6): ["195"]}))
+    assert [w.text for w in out] == ["ماسک", "۱95"]
+
+
+def test_rtl_order_puts_the_label_first():
+    # Tesseract gave a mostly-digit line number first; Latin runs keep left-to-right order.
+    words = [WordBox("۱۲۳۴/ص/۹۹", 100, 0, 200, 30, 90, 0), WordBox("شماره:", 400, 0, 100, 30, 90, 0),
+             WordBox("COVID-19", 100, 40, 100, 30, 90, 1), WordBox("N95", 220, 40, 50, 30, 90, 1),
+             WordBox("ماسک", 400, 40, 100, 30, 90, 1)]
+    assert [w.text for w in passes.rtl_order(words)] == ["شماره:", "۱۲۳۴/ص/۹۹", "ماسک", "COVID-19", "N95"]
