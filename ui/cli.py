@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", action="append", default=[], help="a tag for every file (repeatable)")
     p.add_argument("--jobs", type=int, default=None, help="pages processed at once (default: one per core)")
     p.add_argument("--json", action="store_true", help="one JSON object per input file")
+    p.add_argument("--collection", help="team mode: the collection the documents join (default: \"default\")")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("search", help="search the archive")
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-expand", dest="expand", action="store_false",
                    help="search only the words as typed: no translations, transliterated names or amount spellings")
     p.add_argument("--json", action="store_true", help="one JSON object per hit")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="team mode: search only what this account may read, as it would")
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser("show", help="show a document's metadata and text")
@@ -87,7 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: only this computer can connect)")
+    p.add_argument("--team", action="store_true",
+                   help="team mode with local accounts (as the setting auth = \"local\"): everyone logs in")
     p.set_defaults(run=cmd_ui)
+
+    from ui import team_cli
+
+    team_cli.add_parsers(sub, _archive)
     return parser
 
 
@@ -120,9 +129,22 @@ def cmd_ingest(args) -> int:
                 line += f"\n          {result.error}"
             progress.write(line)
 
+    # Team mode: each document joins the collection as its result comes in (before the batch's
+    # index flush writes its pages, so they are indexed with it); a duplicate joins it as well.
+    from archive import collections
+
+    collection = collections.require(archive.catalog, args.collection or collections.DEFAULT)
+    actor = _actor()
+
+    def joined(result) -> None:
+        if result.document_id:
+            collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
+        on_file(result)
+
     ingestor = Ingestor(archive, jobs=args.jobs)
     try:
-        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=on_file, on_page=progress.page)
+        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=joined, on_page=progress.page)
+        ingestor.catch_up_index()  # duplicates that joined the collection after their pages were indexed
     finally:
         progress.close()
     if not args.json:
@@ -142,7 +164,14 @@ def cmd_search(args) -> int:
     if not index.current:
         print("sanad: building the search index from the catalog first …", file=sys.stderr)
         index.rebuild(archive.catalog)
-    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand)
+    readable = None
+    if args.as_user:
+        from archive import audit, collections
+
+        readable = collections.access_for(archive.catalog, args.as_user).readable
+        audit.record(archive.catalog, _actor(), "search", None, {"query": args.query, "as": args.as_user})
+    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand,
+                           readable=readable)
     if args.json:
         for hit in results.hits:
             _emit({"document_id": hit.document_id, "filename": hit.filename, "title": hit.title,
@@ -322,6 +351,13 @@ def cmd_ui(args) -> int:
     archive = _archive(args)
     app = Path(__file__).with_name("app.py")
     env = os.environ | {"SANAD_ARCHIVE": str(archive.root.resolve())}
+    from archive import settings
+    from archive.team import check_team_mode
+
+    mode = settings.load(archive.root, flags={"auth": "local" if args.team else None}).auth
+    if mode != "none":
+        check_team_mode(archive, mode)  # refuses, saying what is missing
+        env["SANAD_AUTH"] = mode
     cmd = [sys.executable, "-m", "streamlit", "run", str(app),
            "--server.port", str(args.port), "--server.address", args.address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
