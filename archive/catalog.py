@@ -97,6 +97,53 @@ MIGRATIONS: list[str] = [
     ALTER TABLE pages ADD COLUMN encoding TEXT NOT NULL DEFAULT '';
     ALTER TABLE pages ADD COLUMN nuls_removed INTEGER NOT NULL DEFAULT 0;
     """,
+    # 3: team mode: accounts, collections and who may read them (archive/accounts.py,
+    # archive/collections.py). Every document belongs to one or more collections; those of a
+    # personal archive go to "default". The audit log gains the address a request came from
+    # (adding a column fires no trigger, so it stays append-only).
+    """
+    CREATE TABLE users (
+        name        TEXT PRIMARY KEY,
+        password    TEXT NOT NULL,
+        admin       INTEGER NOT NULL DEFAULT 0,
+        disabled    INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE collections (
+        name        TEXT PRIMARY KEY,
+        created_at  TEXT NOT NULL
+    );
+    INSERT INTO collections (name, created_at) VALUES ('default', strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'));
+    CREATE TABLE memberships (
+        collection  TEXT NOT NULL REFERENCES collections(name),
+        user        TEXT NOT NULL REFERENCES users(name),
+        role        TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        PRIMARY KEY (collection, user)
+    );
+    CREATE INDEX memberships_user ON memberships(user);
+    CREATE TABLE document_collections (
+        document_id TEXT NOT NULL REFERENCES documents(id),
+        collection  TEXT NOT NULL REFERENCES collections(name),
+        PRIMARY KEY (document_id, collection)
+    );
+    CREATE INDEX document_collections_collection ON document_collections(collection);
+    INSERT INTO document_collections (document_id, collection) SELECT id, 'default' FROM documents;
+    CREATE TABLE login_state (
+        user          TEXT PRIMARY KEY,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        locked_until  TEXT
+    );
+    CREATE TABLE sessions (
+        token_hash  TEXT PRIMARY KEY,
+        user        TEXT NOT NULL REFERENCES users(name),
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        address     TEXT
+    );
+    ALTER TABLE audit ADD COLUMN address TEXT;
+    CREATE INDEX audit_actor ON audit(actor);
+    CREATE INDEX audit_at ON audit(at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -120,3 +120,33 @@ class InternalError(SanadError):
 
     exit_code = 15
     hint = "the traceback is in the log; please report it"
+
+
+# -- team mode (codes from 40 up, kept apart from the other branches' new codes) ----------------
+
+class AuthError(SanadError):
+    """The user name or password is wrong, or the account is disabled."""
+
+    exit_code = 40
+    hint = "check the name and password; an admin can reset them with `sanad users add NAME` on a new name"
+
+
+class LoginLocked(AuthError):
+    """Too many wrong passwords for this account: logging in is locked for a while."""
+
+    exit_code = 41
+    hint = "wait until the lock ends (the `lockout_minutes` setting), or ask an admin"
+
+
+class AccessDenied(SanadError):
+    """Your role does not allow this (viewers may only read; only admins manage members)."""
+
+    exit_code = 42
+    hint = "ask an admin of the collection for the editor or admin role (`sanad collections grant`)"
+
+
+class TeamModeNotReady(SettingsError):
+    """Team mode is switched on but not set up."""
+
+    exit_code = 43
+    hint = "see the README's \"Team mode\" section"

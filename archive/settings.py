@@ -89,6 +89,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8501, "port of the web workbench", "web"),
     Setting("auth", "none", "who may use the workbench: none (personal mode, this computer only), local "
             "accounts or oidc", "web", choices=("none", "local", "oidc")),
+    Setting("session_hours", 8.0, "in team mode, hours after which a login expires and must be given again", "web"),
+    Setting("login_attempts", 10, "in team mode, wrong passwords in a row that lock an account's login", "web"),
+    Setting("lockout_minutes", 15.0, "in team mode, minutes an account's login stays locked after too many "
+            "wrong passwords", "web"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -23,6 +23,7 @@ from whoosh import query as Q
 from whoosh.index import LockError
 from whoosh.reading import TermNotFound
 
+from archive import collections
 from archive.catalog import Catalog
 from archive.errors import IndexDamaged, IntegrityError, InternalError, SanadError
 from archive.models import Hit
@@ -255,6 +256,7 @@ class SearchIndex:
                 if doc is None or doc.status != "done":
                     continue
                 added_at = _parse_time(doc.added_at)
+                in_collections = ",".join(collections.of_document(catalog, doc_id))
                 for page in catalog.pages(doc_id):
                     if page.status != "done":
                         continue
@@ -264,6 +266,7 @@ class SearchIndex:
                         exact=page.text + _amount_terms(page.text), stem=page.text,
                         lang=page.lang, source=doc.source, tags=",".join(doc.tags),
                         dates=" ".join(catalog.page_dates(doc_id, page.number)), added=added_at,
+                        collections=in_collections,
                     )
                     added += 1
         except BaseException:
@@ -275,25 +278,32 @@ class SearchIndex:
     # -- reading -----------------------------------------------------------------------------
 
     def search(self, text: str, *, limit: int = 20, sort: str = "relevance", expand: bool = True,
-               feedback: bool | None = None) -> SearchResults:
+               feedback: bool | None = None, readable: frozenset[str] | None = None) -> SearchResults:
         """Search pages. With ``expand``, words are also looked up in the other language
         (glossary), the other script (names) and other spellings of amounts; pages that match
         only through such an alternative rank below pages that match what was typed.
 
         ``feedback`` re-ranks with words taken from the best pages of a first pass (see
         ``FEEDBACK_*``). By default it is on for relevance-ranked queries of plain words with
-        ``expand``, and off for date order, phrases and filter-only queries."""
-        return self._recovering(lambda: self._search(text, limit, sort, expand, feedback))
+        ``expand``, and off for date order, phrases and filter-only queries.
 
-    def _search(self, text: str, limit: int, sort: str, expand: bool, feedback: bool | None) -> SearchResults:
+        ``readable``, when given, are the only collections whose pages may be found (team mode;
+        see search.access, which always gives it): the filter wraps the whole query, so the
+        pages, the count, the feedback pages and the expansions shown all come from them."""
+        return self._recovering(lambda: self._search(text, limit, sort, expand, feedback, readable))
+
+    def _search(self, text, limit, sort, expand, feedback, readable) -> SearchResults:
         with _reading("a search"):
-            return self._search_unguarded(text, limit, sort, expand, feedback)
+            return self._search_unguarded(text, limit, sort, expand, feedback, readable)
 
-    def _search_unguarded(self, text, limit, sort, expand, feedback) -> SearchResults:
+    def _search_unguarded(self, text, limit, sort, expand, feedback, readable) -> SearchResults:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
+        query = access_filter(query, readable)
         with ix.searcher(weighting=weighting()) as searcher:
             evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
+            if readable is not None and expanded is not None:
+                expanded.expansions = readable_expansions(expanded.expansions, readable, evaluation, self.schema)
             estimated = False
             if sort == "date":
                 found, total = _newest(searcher, query, limit, evaluation)
@@ -307,18 +317,20 @@ class SearchIndex:
                              expanded.expansions if expanded else [], estimated)
 
     def ranked_pages(self, text: str, *, limit: int = 1000, expand: bool = True,
-                     feedback: bool | None = None) -> list[tuple[str, int, float]]:
+                     feedback: bool | None = None, readable: frozenset[str] | None = None
+                     ) -> list[tuple[str, int, float]]:
         """(document id, page, score) in the order ``search`` ranks them, without snippets:
         for evaluating the ranking over deep result lists."""
-        return self._recovering(lambda: self._ranked_pages(text, limit, expand, feedback))
+        return self._recovering(lambda: self._ranked_pages(text, limit, expand, feedback, readable))
 
-    def _ranked_pages(self, text, limit, expand, feedback):
+    def _ranked_pages(self, text, limit, expand, feedback, readable):
         with _reading("a search"):
-            return self._ranked_pages_unguarded(text, limit, expand, feedback)
+            return self._ranked_pages_unguarded(text, limit, expand, feedback, readable)
 
-    def _ranked_pages_unguarded(self, text, limit, expand, feedback):
+    def _ranked_pages_unguarded(self, text, limit, expand, feedback, readable):
         ix = self._open()
         query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
+        query = access_filter(query, readable)
         with ix.searcher(weighting=weighting()) as searcher:
             if feedback:
                 found, _, _ = feedback_ranking(searcher, query, self.schema, limit)
@@ -442,6 +454,39 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists() or path.is_symlink():
         path.unlink(missing_ok=True)
+
+
+def access_filter(query, readable: frozenset[str] | None):
+    """``query`` narrowed to the pages of the ``readable`` collections (None: no narrowing). A
+    Require around the whole query: it weighs nothing, so scores are those of the same pages
+    unfiltered, and nothing a user types sits outside it."""
+    if readable is None:
+        return query
+    if not readable:
+        return Q.NullQuery
+    keep = [Q.Term("collections", name) for name in sorted(readable)]
+    return Q.Require(query, keep[0] if len(keep) == 1 else Q.Or(keep))
+
+
+def readable_expansions(expansions: list, readable: frozenset[str], evaluation, schema) -> list:
+    """The expansions worth showing a member: a transliterated name comes from the words of the
+    whole index, and "also searched: X -> Y" must not tell that Y is on a page they cannot read."""
+    out = []
+    for expansion in expansions:
+        if expansion.kind != "name":
+            out.append(expansion)
+            continue
+        added = []
+        for word in expansion.added:
+            try:
+                probe = access_filter(parse_query(word, schema), readable)
+            except Exception:  # noqa: BLE001 - an alternative that does not parse is not shown
+                continue
+            if evaluation.rank(probe, 1, SCORE_TOLERANCE).total:
+                added.append(word)
+        if added:
+            out.append(crosslingual.Expansion(expansion.text, added, expansion.kind))
+    return out
 
 
 def open_whoosh_index(path: Path):

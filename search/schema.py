@@ -11,7 +11,7 @@ from search.analysis import exact_analyzer, stem_analyzer, text_analyzer
 
 # Bump whenever analysis.py or this schema changes what gets indexed: an index written with
 # another version must be rebuilt from the catalog.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: collections (team mode)
 
 # BM25F parameters, tuned on the Hamshahri queries with bench/retrieval.py --tune together with
 # the field boosts in search/query.py and the feedback in search/index.py. With Lucene's IDF and
@@ -52,6 +52,8 @@ def build_schema() -> Schema:
         tags=KEYWORD(commas=True, lowercase=True, stored=True),
         dates=KEYWORD(stored=True),  # space-separated YYYYMMDD
         added=DATETIME(stored=True, sortable=True),
+        # the document's collections (team mode): every query of a member is filtered by them
+        collections=KEYWORD(commas=True, stored=True),
     )
 
 

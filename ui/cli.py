@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-free", type=float, default=None, metavar="MB",
                    help="refuse to start with less free space than this on the archive's disk"
                         " (default: $SANAD_MIN_FREE_MB, else 200)")
+    p.add_argument("--collection", help="team mode: the collection the documents join (default: \"default\")")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("search", help="search the archive")
@@ -79,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-expand", dest="expand", action="store_false",
                    help="search only the words as typed: no translations, transliterated names or amount spellings")
     p.add_argument("--json", action="store_true", help="one JSON object per hit")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="team mode: search only what this account may read, as it would")
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser("show", help="show a document's metadata and text")
@@ -114,7 +117,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="a host name browsers use to reach the workbench, besides localhost and the address "
                         "(repeatable; needed with --address 0.0.0.0; *.example.org for a domain's hosts)")
+    p.add_argument("--team", action="store_true",
+                   help="team mode with local accounts (as the setting auth = \"local\"): everyone logs in")
     p.set_defaults(run=cmd_ui)
+
+    from ui import team_cli
+
+    team_cli.add_parsers(sub, _archive)
     return parser
 
 
@@ -147,10 +156,23 @@ def cmd_ingest(args) -> int:
                 line += f"\n          {result.error}"
             progress.write(line)
 
+    # Team mode: each document joins the collection as its result comes in (before the batch's
+    # index flush writes its pages, so they are indexed with it); a duplicate joins it as well.
+    from archive import collections
+
+    collection = collections.require(archive.catalog, args.collection or collections.DEFAULT)
+    actor = _actor()
+
+    def joined(result) -> None:
+        if result.document_id:
+            collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
+        on_file(result)
+
     ingestor = Ingestor(archive, jobs=args.jobs)
     try:
-        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=on_file, on_page=progress.page,
+        ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=joined, on_page=progress.page,
                         min_free_mb=args.min_free)
+        ingestor.catch_up_index()  # duplicates that joined the collection after their pages were indexed
     finally:
         progress.close()
     if not args.json:
@@ -178,7 +200,14 @@ def cmd_search(args) -> int:
     except IndexDamaged as exc:  # not a folder, or its table of contents gone
         _notice(f"the search index is damaged; rebuilding from the catalog ({damage_detail(exc)})")
         index.rebuild(archive.catalog)
-    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand)
+    readable = None
+    if args.as_user:
+        from archive import audit, collections
+
+        readable = collections.access_for(archive.catalog, args.as_user).readable
+        audit.record(archive.catalog, _actor(), "search", None, {"query": args.query, "as": args.as_user})
+    results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand,
+                           readable=readable)
     if args.json:
         for hit in results.hits:
             _emit({"document_id": hit.document_id, "filename": hit.filename, "title": hit.title,
@@ -363,11 +392,18 @@ def cmd_settings(args) -> int:
 # -- ui ------------------------------------------------------------------------------------------
 
 def cmd_ui(args) -> int:
+    from archive import settings
+    from archive.team import check_team_mode
     from ui.guard import allowed_hosts
 
     archive = _archive(args)
     server = Path(__file__).with_name("serve.py")  # app.py behind Sanad's Host check and headers
     env = os.environ | {"SANAD_ARCHIVE": str(archive.root.resolve())}
+
+    mode = settings.load(archive.root, flags={"auth": "local" if args.team else None}).auth
+    if mode != "none":
+        check_team_mode(archive, mode)  # refuses, saying what is missing
+        env["SANAD_AUTH"] = mode
     # Everything else the server needs is in ui/.streamlit/config.toml, which every run reads.
     cmd = [sys.executable, "-m", "streamlit", "run", str(server),
            "--server.port", str(args.port), "--server.address", args.address]
@@ -382,6 +418,7 @@ def cmd_ui(args) -> int:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         return EXIT_OK
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,184 @@
+"""Local accounts of team mode: users with argon2 password hashes, login lockout and sessions.
+
+There is no sign-up: an admin creates accounts (`sanad users add`). Wrong passwords are counted
+in the catalog, so restarting the workbench does not reset a lock. A session is a random token
+whose SHA-256 is stored with its expiry; it is checked against the catalog on every request, so a
+disabled account is out at its next click.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from archive import audit
+from archive.catalog import Catalog, now
+from archive.errors import AuthError, InputError, LoginLocked, NotFound
+
+NAME = re.compile(r"^[\w.@-]{1,64}$")  # \w is Unicode: Persian names are fine
+MIN_PASSWORD = 8
+# Checked when the name is unknown, so a wrong name costs as long as a wrong password and the
+# time taken tells nobody which names exist.
+_DUMMY_HASH: list[str] = []
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    admin: bool
+    disabled: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str  # given to the browser; only its hash is stored
+    user: str
+    expires_at: str
+
+
+def _hasher() -> PasswordHasher:
+    # argon2-cffi's defaults (RFC 9106's low-memory profile): made when needed, not at import
+    return PasswordHasher()
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not NAME.match(name):
+        raise InputError(f"{name!r} cannot be a name: use 1-64 letters, digits, '.', '-', '_' or '@'")
+    return name
+
+
+def add_user(catalog: Catalog, name: str, password: str, *, admin: bool = False, actor: str = "") -> User:
+    name = check_name(name)
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+    if get_user(catalog, name) is not None:
+        raise InputError(f"there is already a user {name!r}; `sanad users list` shows them")
+    hashed = _hasher().hash(password)
+    with catalog.transaction() as db:
+        db.execute("INSERT INTO users (name, password, admin, disabled, created_at) VALUES (?,?,?,0,?)",
+                   (name, hashed, int(admin), now()))
+        audit.write(db, actor or name, "user-add", None, {"user": name, "admin": admin})
+    return get_user(catalog, name)
+
+
+def get_user(catalog: Catalog, name: str) -> User | None:
+    rows = catalog._query("SELECT * FROM users WHERE name = ?", (name,))
+    return _user(rows[0]) if rows else None
+
+
+def list_users(catalog: Catalog) -> list[User]:
+    return [_user(r) for r in catalog._query("SELECT * FROM users ORDER BY name")]
+
+
+def active_users(catalog: Catalog) -> int:
+    return catalog._query("SELECT count(*) FROM users WHERE disabled = 0")[0][0]
+
+
+def disable_user(catalog: Catalog, name: str, *, actor: str = "") -> None:
+    if get_user(catalog, name) is None:
+        raise NotFound(f"no user {name!r}; `sanad users list` shows them")
+    with catalog.transaction() as db:
+        db.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
+        db.execute("DELETE FROM sessions WHERE user = ?", (name,))  # out at the next request
+        audit.write(db, actor or name, "user-disable", None, {"user": name})
+
+
+def _user(row) -> User:
+    return User(row["name"], bool(row["admin"]), bool(row["disabled"]), row["created_at"])
+
+
+# -- logging in ---------------------------------------------------------------------------------
+
+def authenticate(catalog: Catalog, name: str, password: str, *, attempts: int, lockout_minutes: float,
+                 address: str | None = None) -> User:
+    """The user, when the name and password are right and the login is not locked; otherwise
+    AuthError (or LoginLocked) and a failed-login row. Every attempt is audited."""
+    name = (name or "").strip()
+    moment = datetime.now(UTC)
+    state = catalog._query("SELECT failures, locked_until FROM login_state WHERE user = ?", (name,))
+    locked_until = state[0]["locked_until"] if state else None
+    if locked_until and datetime.fromisoformat(locked_until) > moment:
+        audit.record(catalog, name, "login-failed", None, {"reason": "locked"}, address)
+        raise LoginLocked(f"logging in as {name!r} is locked until {locked_until}")
+    rows = catalog._query("SELECT password, disabled FROM users WHERE name = ?", (name,))
+    ok = False
+    if rows:
+        try:
+            ok = _hasher().verify(rows[0]["password"], password) and not rows[0]["disabled"]
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _spend_like_a_check(password)
+    if ok:
+        with catalog.transaction() as db:
+            db.execute("DELETE FROM login_state WHERE user = ?", (name,))
+            audit.write(db, name, "login", None, {}, address)
+        return get_user(catalog, name)
+    # Unknown names are counted too: a lock must not tell which names exist.
+    with catalog.transaction() as db:
+        failures = (state[0]["failures"] if state and not locked_until else 0) + 1
+        lock = None
+        if failures >= attempts:
+            lock = (moment + timedelta(minutes=lockout_minutes)).isoformat(timespec="seconds")
+            failures = 0
+        db.execute("INSERT INTO login_state (user, failures, locked_until) VALUES (?,?,?)"
+                   " ON CONFLICT(user) DO UPDATE SET failures = excluded.failures,"
+                   " locked_until = excluded.locked_until", (name, failures, lock))
+        audit.write(db, name, "login-failed", None, {"reason": "password", "locked": bool(lock)}, address)
+    if lock:
+        raise LoginLocked(f"{attempts} wrong passwords: logging in as {name!r} is locked until {lock}")
+    raise AuthError()
+
+
+def _spend_like_a_check(password: str) -> None:
+    hasher = _hasher()
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hasher.hash(secrets.token_hex(16)))
+    try:
+        hasher.verify(_DUMMY_HASH[0], password)
+    except VerificationError:
+        pass
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(catalog: Catalog, user: str, *, hours: float, address: str | None = None) -> Session:
+    token = secrets.token_urlsafe(32)
+    moment = datetime.now(UTC)
+    expires = (moment + timedelta(hours=hours)).isoformat(timespec="seconds")
+    with catalog.transaction() as db:
+        db.execute("DELETE FROM sessions WHERE expires_at < ?", (moment.isoformat(timespec="seconds"),))
+        db.execute("INSERT INTO sessions (token_hash, user, created_at, expires_at, address) VALUES (?,?,?,?,?)",
+                   (_token_hash(token), user, now(), expires, address))
+    return Session(token, user, expires)
+
+
+def session_user(catalog: Catalog, token: str | None) -> User | None:
+    """The account of a live session: not expired, not ended, the account not disabled."""
+    if not token:
+        return None
+    rows = catalog._query("SELECT user, expires_at FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+    if not rows or datetime.fromisoformat(rows[0]["expires_at"]) <= datetime.now(UTC):
+        return None
+    user = get_user(catalog, rows[0]["user"])
+    return user if user is not None and not user.disabled else None
+
+
+def end_session(catalog: Catalog, token: str, address: str | None = None) -> None:
+    rows = catalog._query("SELECT user FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+    with catalog.transaction() as db:
+        db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+        if rows:
+            audit.write(db, rows[0]["user"], "logout", None, {}, address)
