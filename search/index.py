@@ -25,7 +25,7 @@ from whoosh.reading import TermNotFound
 from archive.catalog import Catalog
 from archive.errors import IntegrityError, QueryError
 from archive.models import Hit, Matched
-from search import crosslingual, postings, ranking, tiers
+from search import crosslingual, feedback as feedback_words, postings, ranking, tiers
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
@@ -185,7 +185,7 @@ class SearchIndex:
                 if doc is None or doc.status != "done":
                     continue
                 added_at = _parse_time(doc.added_at)
-                for page in catalog.pages(doc_id):
+                for page in catalog.pages(doc_id, with_words=True):
                     if page.status != "done":
                         continue
                     writer.add_document(
@@ -194,6 +194,7 @@ class SearchIndex:
                         exact=page.text + _amount_terms(page.text), stem=page.text,
                         lang=page.lang, source=doc.source, tags=",".join(doc.tags),
                         dates=" ".join(catalog.page_dates(doc_id, page.number)), added=added_at,
+                        **feedback_words.stored_fields(page),
                     )
                     added += 1
         except BaseException:
@@ -216,7 +217,7 @@ class SearchIndex:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         typed = parse_query(text, self.schema)
-        first_tier = tiers.strict(typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
+        first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
         with ix.searcher(weighting=weighting()) as searcher:
             evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
             estimated = False
@@ -245,7 +246,7 @@ class SearchIndex:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, "relevance", expand, feedback)
         typed = parse_query(text, self.schema)
-        first_tier = tiers.strict(typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
+        first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
         with ix.searcher(weighting=weighting()) as searcher:
             if feedback:
                 found, _, _ = feedback_ranking(searcher, query, self.schema, limit, first_tier=first_tier)
@@ -568,12 +569,18 @@ def _feedback_terms(searcher, first: list[tuple[int, float]], schema, terms: int
     weight = FEEDBACK_WEIGHT if weight is None else weight
     if not first or terms <= 0 or weight <= 0:
         return None
-    pages = [(searcher.stored_fields(docnum).get("text", ""), score) for docnum, score in first]
+    # an OCR page lends only the words read with confidence (search.feedback)
+    pages = [(_feedback_text(searcher.stored_fields(docnum)), score) for docnum, score in first]
     chosen = _feedback_words(searcher, _relevance_model(pages, schema["text"].analyzer), terms)
     if not chosen:
         return None
     scale = weight / sum(worth for _, worth in chosen)
     return Q.Or([Q.Term("text", word, boost=worth * scale) for word, worth in chosen])
+
+
+def _feedback_text(stored: dict) -> str:
+    sure = stored.get("sure")
+    return stored.get("text", "") if sure is None else sure
 
 
 def _relevance_model(pages: list[tuple[str, float]], analyzer) -> dict[str, float]:
@@ -614,10 +621,10 @@ def _feedback_words(searcher, model: dict[str, float], terms: int) -> list[tuple
         bound = p if share else p * math.log(p * archive_words)
         if len(worth) >= terms and bound * (1 + 1e-8) < kth:
             break
-        if len(word) < 2 or word.isdigit():
+        if not feedback_words.usable(word):
             continue
         df, cf = _text_stats(reader, version, word)
-        if not 0 < df <= max_df:
+        if not feedback_words.MIN_PAGES <= df <= max_df:
             continue
         value = p if share else p * math.log(p * archive_words / max(cf, 1))
         if value > 0:

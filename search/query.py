@@ -37,6 +37,7 @@ EXACT_BOOST = 0.25
 TITLE_BOOST = 0.25
 FILENAME_BOOST = 1.0
 STEM_BOOST = 0.25  # the aggressively stemmed field (see search.schema)
+WHOLE_WORD_BOOST = TEXT_BOOST + EXACT_BOOST + TITLE_BOOST + STEM_BOOST  # see _whole_word
 
 # Persian writes a compound with a space, a ZWNJ or nothing (جلو گیری, جلوگیری); the index folds
 # ZWNJ away, so a compound written closed or with ZWNJ is one word there. Each pair of neighbouring
@@ -297,7 +298,8 @@ class _Parser:
 def _whole_word(term: str) -> Q.Query:
     """A word looked up spelled as it is, never by its stem: a name (جهانگیر) shares its stem
     with another family name (جهانگیری)."""
-    return Q.Or([Q.Term("exact", term, boost=1.0 + EXACT_BOOST), Q.Term("filename", term, boost=FILENAME_BOOST)])
+    # weighed as the fields of a word's clause together, so a name counts as much as a word
+    return Q.Or([Q.Term("exact", term, boost=WHOLE_WORD_BOOST), Q.Term("filename", term, boost=FILENAME_BOOST)])
 
 
 def _word_clause(term: str, stem: str | None, root: str | None = None) -> Q.Query:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 from whoosh import scoring
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import exact_analyzer, stem_analyzer, text_analyzer
 
 # Bump whenever analysis.py or this schema changes what gets indexed: an index written with
 # another version must be rebuilt from the catalog.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the stored feedback text of OCR pages (sure)
 
 # BM25F parameters, tuned on the Hamshahri queries with bench/retrieval.py --tune together with
 # the field boosts in search/query.py and the feedback in search/index.py. With Lucene's IDF and
@@ -52,6 +52,8 @@ def build_schema() -> Schema:
         tags=KEYWORD(commas=True, lowercase=True, stored=True),
         dates=KEYWORD(stored=True),  # space-separated YYYYMMDD
         added=DATETIME(stored=True, sortable=True),
+        # the words of an OCR page read with confidence, which feedback draws from (search.feedback)
+        sure=STORED(),
     )
 
 
