@@ -27,6 +27,13 @@ JAHANGIR_FA = """سازمان زندان‌ها و اقدامات تأمینی �
 با سلام، خواهشمند است نسبت به تأمین دستکش لاتکس برای زندانیان اقدام فرمایید.
 """
 
+# A Persian letter with an English word in a web address: it is not a page about "health".
+STRAY = """دانشگاه علوم پزشکی تهران
+نشانی: www.health-tums.ac.ir
+موضوع: گزارش وزارت بهداشت درباره بیمارستان‌های استان
+با سلام، گزارش وزارت بهداشت درباره وضعیت بیمارستان‌های استان تهران به پیوست ارسال می‌گردد.
+"""
+
 JAHANGIR_EN = """Prisons authority letter
 On 24 March 2020 the prisons authority, headed by Asghar Jahangir, asked for latex gloves.
 """
@@ -42,6 +49,7 @@ def index(tmp_path_factory):
     (folder / "other-person-fa.txt").write_text(JAHANGIRI, encoding="utf-8")
     (folder / "asghar-fa.txt").write_text(JAHANGIR_FA, encoding="utf-8")
     (folder / "asghar-en.txt").write_text(JAHANGIR_EN, encoding="utf-8")
+    (folder / "letter-stray.txt").write_text(STRAY, encoding="utf-8")
     archive = Archive(tmp_path_factory.mktemp("archive"))
     results = Ingestor(archive, jobs=1).ingest([folder])
     assert {r.status for r in results} == {"ingested"}
@@ -92,6 +100,8 @@ def test_unquoted_ministry_of_health_puts_pages_with_the_words_first(index):
     assert len(typed) == 8 and all(h.filename.startswith("report-") for h in typed)
     assert results.hits[:8] == typed
     assert len(results.hits) > 8  # وزارت بهداشت, through the glossary, below
+    stray = next(h for h in results.hits if h.filename == "letter-stray.txt")
+    assert stray.tier == ALTERNATIVE and "typed" in _kinds(stray)  # holds `health`, but in an address
     _assert_tiers_hold(results.hits)
 
 
