@@ -67,6 +67,19 @@ class Document:
     filenames: list[str] = field(default_factory=list)
 
 
+MATCH_KINDS = ("typed", "translation", "name", "amount", "fuzzy", "feedback")
+
+
+@dataclass(frozen=True)
+class Matched:
+    """One word or phrase a hit was found through, and how it came into the query: as typed, a
+    glossary translation, a name in the other script, another spelling of an amount, a fuzzy
+    variant (of a `word~` or of a name), or a feedback word (it only re-ranked the page)."""
+
+    term: str  # the index term (folded; a stem when only the stem matched)
+    kind: str  # one of MATCH_KINDS
+
+
 @dataclass
 class Hit:
     """One search result: a page of a document, with a highlighted snippet."""
@@ -82,3 +95,5 @@ class Hit:
     source: str = ""
     tags: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # matched index terms, for highlighting boxes
+    matched: tuple[Matched, ...] = ()  # why the page matched, feedback words included
+    tier: int = 0  # 0: holds words as typed; 1: only alternatives (see search.tiers)

@@ -18,7 +18,7 @@ from pathlib import Path
 from search.amounts import amount_terms, find_amounts
 from search.analysis import VERB_PREFIXES, SUFFIX_WORDS, lexicon, fold
 from search.glossary import Glossary, load_glossary, wiktionary_path
-from search.names import skeleton
+from search.names import final_vowel_key, latin_to_persian_candidates, skeleton
 
 MAX_ALTERNATIVES = 6  # per expanded word or phrase; more only dilutes the ranking
 MIN_SKELETON = 3  # shorter consonant skeletons match too many unrelated words
@@ -36,7 +36,7 @@ class Expansion:
 
     text: str  # the words of the query that were expanded
     added: list[str]  # the alternatives searched as well
-    kind: str  # glossary | wiktionary | name | amount
+    kind: str  # glossary | wiktionary | name | fuzzy (a near spelling of a name) | amount
 
 
 @dataclass
@@ -44,6 +44,11 @@ class Expanded:
     original: str
     alternative: str  # the query with alternatives written in; equals original when none
     expansions: list[Expansion] = field(default_factory=list)
+
+    @property
+    def whole_words(self) -> frozenset[str]:
+        """Alternatives to look up as whole words only (names: see NameKeys.spellings)."""
+        return frozenset(fold(a) for e in self.expansions if e.kind in ("name", "fuzzy") for a in e.added)
 
 
 def expand(query: str, glossary: Glossary, names: NameKeys | None = None) -> Expanded:
@@ -53,11 +58,33 @@ def expand(query: str, glossary: Glossary, names: NameKeys | None = None) -> Exp
     last = 0
     for m in _SPECIAL.finditer(query):
         pieces.append(_expand_words(query[last:m.start()], glossary, names, expansions))
-        pieces.append(m.group(0))
+        pieces.append(_expand_phrase(query, m, glossary, expansions))
         last = m.end()
     pieces.append(_expand_words(query[last:], glossary, names, expansions))
     alternative = "".join(pieces)
     return Expanded(query, alternative if expansions else query, expansions)
+
+
+def _expand_phrase(query: str, m: re.Match, glossary: Glossary, out: list[Expansion]) -> str:
+    """A quoted phrase of two or more words with a glossary entry, searched as well as the
+    entry's phrases in the other language (`"Ministry of Health"` -> "وزارت بهداشت"), each as a
+    phrase. A quoted single word, a phrase after `-` or a filter's `field:` stays as it is: the
+    quotes there ask for the exact form, or exclude it."""
+    quoted = m.group(0)
+    inner = quoted[1:-1].strip() if len(quoted) > 1 and quoted.endswith('"') else ""
+    before = query[m.start() - 1] if m.start() else " "
+    if len(inner.split()) < 2 or not (before.isspace() or before == "("):
+        return quoted
+    if _PERSIAN.search(inner):
+        found = glossary.expansions_persian(inner)
+    else:
+        found = glossary.expansions_english(inner)
+    alternatives = [a for a in dict.fromkeys(e.term for e in found) if a != inner and '"' not in a]
+    alternatives = alternatives[:MAX_ALTERNATIVES]
+    if not alternatives:
+        return quoted
+    out.append(Expansion(inner, alternatives, "glossary" if found[0].source == "glossary" else "wiktionary"))
+    return "(" + " OR ".join([quoted] + [f'"{a}"' for a in alternatives]) + ")"
 
 
 def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: list[Expansion]) -> str:
@@ -65,12 +92,19 @@ def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: li
         return text
     replacements: list[tuple[int, int, list[str]]] = []  # (start, end, alternatives)
 
-    def add(start: int, end: int, alternatives: list[str], kind: str) -> None:
+    def add(start: int, end: int, alternatives: list[str], kind: str, *more: tuple[list[str], str]) -> None:
+        """One stretch's alternatives, in groups of one kind each (a name and its near spellings)."""
         original = text[start:end]
-        fresh = [a for a in dict.fromkeys(alternatives) if a and a != original][:MAX_ALTERNATIVES]
-        if fresh and not any(s < end and start < e for s, e, _ in replacements):
-            replacements.append((start, end, fresh))
-            out.append(Expansion(original, fresh, kind))
+        groups, taken = [], set()
+        for group, group_kind in ((alternatives, kind), *more):
+            fresh = [a for a in dict.fromkeys(group) if a and a != original and a not in taken]
+            fresh = fresh[:MAX_ALTERNATIVES - len(taken)]
+            taken.update(fresh)
+            if fresh:
+                groups.append((fresh, group_kind))
+        if groups and not any(s < end and start < e for s, e, _ in replacements):
+            replacements.append((start, end, [a for fresh, _ in groups for a in fresh]))
+            out.extend(Expansion(original, fresh, group_kind) for fresh, group_kind in groups)
 
     for amount in find_amounts(text):
         add(amount.start, amount.end, amount_terms(amount.value), "amount")
@@ -92,7 +126,8 @@ def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: li
                     "glossary" if found[0].source == "glossary" else "wiktionary")
                 continue
         if names is not None:
-            add(start, end, names.other_script(word), "name")
+            (spelled, name_kind), near = names.spellings(word)
+            add(start, end, spelled, name_kind, near)
     if not replacements:
         return text
     result, last = [], 0
@@ -158,11 +193,32 @@ class NameKeys:
                 table.setdefault(key, []).append(word)
 
     def other_script(self, word: str) -> list[str]:
+        """The archive's words in the other script that spell ``word`` as a whole word, the
+        transliterations first, then near spellings (see ``spellings``)."""
+        (names, _), (near, _) = self.spellings(word)
+        return (names + near)[:MAX_ALTERNATIVES]
+
+    def spellings(self, word: str) -> tuple[tuple[list[str], str], tuple[list[str], str]]:
+        """((transliterations, "name"), (near spellings, "fuzzy")) of ``word`` among the archive's
+        words in the other script. A word of the same consonant skeleton counts only when it ends
+        in the same vowel (a whole word: Jahangir is جهانگیر, not جهانگیری, a different family
+        name). Of a Latin word, the spellings that finglish and the spelling rules give first are
+        its transliterations; any other word of the same key (another vowel written, ص for س, ح
+        for ه) is a near spelling, and ranks as a fuzzy match does. A Persian word's Latin
+        spellings all count as transliterations."""
         key = skeleton(word).replace(" ", "")
         if len(key) < MIN_SKELETON:
-            return []
-        table = self.persian if _LATIN.search(word) else self.latin
-        return sorted(table.get(key, []), key=len)[:MAX_ALTERNATIVES]
+            return ([], "name"), ([], "fuzzy")
+        latin = bool(_LATIN.search(word))
+        table = self.persian if latin else self.latin
+        ending = final_vowel_key(word)
+        whole = sorted((w for w in table.get(key, []) if final_vowel_key(w) == ending), key=lambda w: (len(w), w))
+        if not latin:
+            return (whole[:MAX_ALTERNATIVES], "name"), ([], "fuzzy")
+        spelled = {fold(c) for c in latin_to_persian_candidates(word, limit=4)}
+        names = [w for w in whole if fold(w) in spelled]
+        near = [w for w in whole if fold(w) not in spelled]
+        return (names[:MAX_ALTERNATIVES], "name"), (near[:MAX_ALTERNATIVES], "fuzzy")
 
 
 @lru_cache(maxsize=4)

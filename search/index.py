@@ -25,9 +25,9 @@ from whoosh.reading import TermNotFound
 
 from archive import collections
 from archive.catalog import Catalog
-from archive.errors import IndexDamaged, IntegrityError, InternalError, SanadError
-from archive.models import Hit
-from search import crosslingual, integrity, postings, ranking
+from archive.errors import IndexDamaged, IntegrityError, InternalError, QueryError, SanadError
+from archive.models import Hit, Matched
+from search import crosslingual, feedback as feedback_words, integrity, postings, ranking, tiers
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
@@ -257,7 +257,7 @@ class SearchIndex:
                     continue
                 added_at = _parse_time(doc.added_at)
                 in_collections = ",".join(collections.of_document(catalog, doc_id))
-                for page in catalog.pages(doc_id):
+                for page in catalog.pages(doc_id, with_words=True):
                     if page.status != "done":
                         continue
                     writer.add_document(
@@ -267,6 +267,7 @@ class SearchIndex:
                         lang=page.lang, source=doc.source, tags=",".join(doc.tags),
                         dates=" ".join(catalog.page_dates(doc_id, page.number)), added=added_at,
                         collections=in_collections,
+                        **feedback_words.stored_fields(page),
                     )
                     added += 1
         except BaseException:
@@ -300,19 +301,28 @@ class SearchIndex:
         ix = self._open()
         query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
         query = access_filter(query, readable)
+        typed = parse_query(text, self.schema)
+        first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
         with ix.searcher(weighting=weighting()) as searcher:
             evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
             if readable is not None and expanded is not None:
                 expanded.expansions = readable_expansions(expanded.expansions, readable, evaluation, self.schema)
             estimated = False
+            extra = None
             if sort == "date":
                 found, total = _newest(searcher, query, limit, evaluation)
             elif feedback:
-                found, total, query = feedback_ranking(searcher, query, self.schema, limit, evaluation)
+                found, total, ranked_by = feedback_ranking(searcher, query, self.schema, limit, evaluation,
+                                                           first_tier=first_tier)
+                extra = ranked_by.b if isinstance(ranked_by, Q.AndMaybe) else None
             else:
-                best = ranked(searcher, query, limit, evaluation)
+                best = tiered_ranking(searcher, query, first_tier, limit, evaluation)
                 found, total, estimated = best.pages, best.total, best.estimated
-            hits = self._hits(found, query, searcher, evaluation)
+            kinds = self._kinds(searcher, typed, expanded, extra)
+            shown = query if extra is None else Q.AndMaybe(query, extra)
+            in_first = (evaluation.holding(first_tier, [d for d, _ in found]) if first_tier is not None
+                        else {d for d, _ in found})
+            hits = self._hits(found, shown, searcher, evaluation, kinds, in_first)
         return SearchResults(text, hits, total, len({h.document_id for h in hits}),
                              expanded.expansions if expanded else [], estimated)
 
@@ -329,13 +339,15 @@ class SearchIndex:
 
     def _ranked_pages_unguarded(self, text, limit, expand, feedback, readable):
         ix = self._open()
-        query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
+        query, expanded, feedback = self._query(ix, text, "relevance", expand, feedback)
         query = access_filter(query, readable)
+        typed = parse_query(text, self.schema)
+        first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
         with ix.searcher(weighting=weighting()) as searcher:
             if feedback:
-                found, _, _ = feedback_ranking(searcher, query, self.schema, limit)
+                found, _, _ = feedback_ranking(searcher, query, self.schema, limit, first_tier=first_tier)
             else:
-                found, _ = top_hits(searcher, query, limit)
+                found = tiered_ranking(searcher, query, first_tier, limit).pages
             out = []
             for docnum, score in found:
                 stored = searcher.stored_fields(docnum)
@@ -351,7 +363,8 @@ class SearchIndex:
         if expand:
             expanded = crosslingual.expand(text, crosslingual.archive_glossary(self.path.parent), self._name_keys(ix))
             if expanded.expansions:
-                query = Q.Or([query, Scaled(parse_query(expanded.alternative, self.schema), EXPANSION_WEIGHT)])
+                query = Q.Or([query, Scaled(parse_query(expanded.alternative, self.schema, expanded.whole_words),
+                                                EXPANSION_WEIGHT)])
                 query = _merge_terms(query)
         return query, expanded, feedback
 
@@ -366,20 +379,45 @@ class SearchIndex:
             _NAME_KEYS[str(self.path)] = cached
         return cached[1]
 
-    def _hits(self, found: list[tuple[int, float]], query, searcher, evaluation=None) -> list[Hit]:
+    def _kinds(self, searcher, typed, expanded, extra) -> dict[tuple[str, str], str]:
+        """(field, term) -> how the term came into the query (see search.tiers)."""
+        reader = searcher.reader()
+        maps = [tiers.typed_kinds(typed, reader)]
+        for expansion in (expanded.expansions if expanded else []):
+            kind = tiers.EXPANSION_KINDS.get(expansion.kind, "translation")
+            for alternative in expansion.added:
+                try:
+                    alt = parse_query(f'"{alternative}"', self.schema, expanded.whole_words)
+                except QueryError:
+                    continue
+                maps.append(tiers.kinds_of(tiers.query_terms(alt, reader), kind))
+        if extra is not None:
+            maps.append(tiers.kinds_of(tiers.query_terms(extra, reader), "feedback"))
+        return tiers.merge_kinds(*maps)
+
+    def _hits(self, found: list[tuple[int, float]], query, searcher, evaluation=None,
+              kinds: dict | None = None, in_first: set[int] | None = None) -> list[Hit]:
+        kinds = kinds or {}
         docnums = [docnum for docnum, _ in found]
         matched = matched_terms(searcher, query, docnums, evaluation)
-        pages = [(docnum, searcher.stored_fields(docnum), matched[docnum]) for docnum in docnums]
+        # feedback words are not marked: they are not what was asked for (Hit.matched has them)
+        marked = {d: {p for p in m if kinds.get(p, "typed") != "feedback"} for d, m in matched.items()}
+        typed_only = {d: {p for p in m if kinds.get(p, "typed") == "typed"} for d, m in matched.items()}
+        pages = [(docnum, searcher.stored_fields(docnum), marked[docnum]) for docnum in docnums]
         spans_found = page_spans(searcher, [(d, stored.get("text", ""), m) for d, stored, m in pages], self.schema)
+        focus_found = page_spans(searcher, [(d, stored.get("text", ""), typed_only[d]) for d, stored, _ in pages],
+                                 self.schema)
         hits = []
-        for (_, score), (_, stored, terms_found), spans in zip(found, pages, spans_found):
+        for (docnum, score), (_, stored, terms_found), spans, focus in zip(found, pages, spans_found, focus_found):
             terms = sorted({t for _, t in terms_found})
-            snippet, spans = make_snippet(stored.get("text", ""), terms, self.schema, spans=spans)
+            snippet, spans = make_snippet(stored.get("text", ""), terms, self.schema, spans=spans, focus=focus)
             hits.append(Hit(
                 document_id=stored["document_id"], filename=stored.get("filename", ""),
                 title=stored.get("title", ""), page=stored["page"], score=round(score, 4),
                 snippet=snippet, spans=spans, lang=stored.get("lang", ""), source=stored.get("source", ""),
                 tags=[t for t in stored.get("tags", "").split(",") if t], terms=terms,
+                matched=_matched(matched[docnum], kinds),
+                tier=tiers.TYPED if in_first is None or docnum in in_first else tiers.ALTERNATIVE,
             ))
         return hits
 
@@ -637,14 +675,19 @@ def feedback_query(searcher, query, schema, *, docs: int | None = None, terms: i
     return query if extra is None else Q.AndMaybe(query, extra)
 
 
-def feedback_ranking(searcher, query, schema, limit: int, evaluation: ranking.Evaluation | None = None):
+def feedback_ranking(searcher, query, schema, limit: int, evaluation: ranking.Evaluation | None = None,
+                     first_tier=None):
     """What ``top_hits`` gives for ``feedback_query(query)``, and that query: the first pass
-    scores every matching page once, and the feedback words' scores are added to those."""
+    scores every matching page once, and the feedback words' scores are added to those. With
+    ``first_tier`` (see search.tiers), the pages it matches come first in both passes."""
     evaluation = evaluation or ranking.Evaluation(searcher)
     docnums, scores = all_scores(searcher, query, evaluation)
-    extra = _feedback_terms(searcher, _ranked(searcher, docnums, scores, FEEDBACK_DOCS), schema)
+    page_tiers = None
+    if first_tier is not None:
+        page_tiers = tiers.tier_of(docnums, all_scores(searcher, first_tier, evaluation)[0])
+    extra = _feedback_terms(searcher, _tiered(searcher, docnums, scores, page_tiers, FEEDBACK_DOCS), schema)
     if extra is None:
-        return _ranked(searcher, docnums, scores, limit), len(docnums), query
+        return _tiered(searcher, docnums, scores, page_tiers, limit), len(docnums), query
     bonus_docs, bonus = all_scores(searcher, extra, evaluation)
     final = scores.copy()
     # docnums come in docnum order from all_scores, so each bonus page is found by bisection
@@ -653,7 +696,52 @@ def feedback_ranking(searcher, query, schema, limit: int, evaluation: ranking.Ev
     hit = inside.copy()
     hit[inside] = docnums[where[inside]] == bonus_docs[inside]
     final[where[hit]] += bonus[hit]
-    return _ranked(searcher, docnums, final, limit), len(docnums), Q.AndMaybe(query, extra)
+    return _tiered(searcher, docnums, final, page_tiers, limit), len(docnums), Q.AndMaybe(query, extra)
+
+
+def _tiered(searcher, docnums: np.ndarray, scores: np.ndarray, page_tiers, limit: int) -> list[tuple[int, float]]:
+    """``_ranked`` within each tier, the first tier's pages first (search.tiers)."""
+    out: list[tuple[int, float]] = []
+    for tier_docnums, tier_scores in tiers.by_tier(docnums, scores, page_tiers):
+        if len(out) >= limit:
+            break
+        out += _ranked(searcher, tier_docnums, tier_scores, limit - len(out))
+    return out
+
+
+def tiered_ranking(searcher, query, first_tier, limit: int,
+                   evaluation: ranking.Evaluation | None = None) -> ranking.Ranking:
+    """``ranked`` with the pages that ``first_tier`` matches first (search.tiers); each tier is
+    ranked by ``query``'s scores, so within a tier the order is the untiered one."""
+    if first_tier is None:
+        return ranked(searcher, query, limit, evaluation)
+    evaluation = evaluation or ranking.Evaluation(searcher)
+    first = ranked(searcher, Q.Require(query, first_tier), limit, evaluation)
+    # the second tier is ranked even when the first fills the page, for its number of pages
+    rest = ranked(searcher, Q.AndNot(query, first_tier), max(limit - len(first.pages), 1), evaluation)
+    pages = (first.pages + rest.pages)[:limit]
+    return ranking.Ranking(pages, first.total + rest.total, first.estimated or rest.estimated)
+
+
+def _has_fuzzy(query) -> bool:
+    return any(isinstance(leaf, Q.FuzzyTerm) for leaf in query.leaves())
+
+
+def _matched(found: set[tuple[str, str]], kinds: dict[tuple[str, str], str]) -> tuple[Matched, ...]:
+    """What a hit holds of the query, one entry per word and kind: a word spelled as in the
+    exact field stands for its stem in the text field, which is listed only on its own."""
+    exact, stems = set(), set()
+    for field_name, term in found:
+        kind = kinds.get((field_name, term), "typed")
+        (exact if field_name in ("exact", "filename") else stems).add((term, kind))
+    covered = {(_stem_of(term), kind) for term, kind in exact}
+    out = exact | {pair for pair in stems if pair not in covered and pair not in exact}
+    return tuple(Matched(term, kind) for term, kind in
+                 sorted(out, key=lambda pair: (tiers.PRIORITY.index(pair[1]), pair[0])))
+
+
+def _stem_of(term: str) -> str | None:
+    return next((t.text for t in _STEMMER(term, mode="query")), None)
 
 
 def _feedback_terms(searcher, first: list[tuple[int, float]], schema, terms: int | None = None,
@@ -663,12 +751,18 @@ def _feedback_terms(searcher, first: list[tuple[int, float]], schema, terms: int
     weight = FEEDBACK_WEIGHT if weight is None else weight
     if not first or terms <= 0 or weight <= 0:
         return None
-    pages = [(searcher.stored_fields(docnum).get("text", ""), score) for docnum, score in first]
+    # an OCR page lends only the words read with confidence (search.feedback)
+    pages = [(_feedback_text(searcher.stored_fields(docnum)), score) for docnum, score in first]
     chosen = _feedback_words(searcher, _relevance_model(pages, schema["text"].analyzer), terms)
     if not chosen:
         return None
     scale = weight / sum(worth for _, worth in chosen)
     return Q.Or([Q.Term("text", word, boost=worth * scale) for word, worth in chosen])
+
+
+def _feedback_text(stored: dict) -> str:
+    sure = stored.get("sure")
+    return stored.get("text", "") if sure is None else sure
 
 
 def _relevance_model(pages: list[tuple[str, float]], analyzer) -> dict[str, float]:
@@ -709,10 +803,10 @@ def _feedback_words(searcher, model: dict[str, float], terms: int) -> list[tuple
         bound = p if share else p * math.log(p * archive_words)
         if len(worth) >= terms and bound * (1 + 1e-8) < kth:
             break
-        if len(word) < 2 or word.isdigit():
+        if not feedback_words.usable(word):
             continue
         df, cf = _text_stats(reader, version, word)
-        if not 0 < df <= max_df:
+        if not feedback_words.MIN_PAGES <= df <= max_df:
             continue
         value = p if share else p * math.log(p * archive_words / max(cf, 1))
         if value > 0:
@@ -909,15 +1003,18 @@ def _analysed_spans(text: str, wanted: set[str], analyzer) -> set[tuple[int, int
 
 
 def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_CHARS,
-                 spans: list[tuple[int, int]] | None = None) -> tuple[str, list[tuple[int, int]]]:
+                 spans: list[tuple[int, int]] | None = None,
+                 focus: list[tuple[int, int]] | None = None) -> tuple[str, list[tuple[int, int]]]:
     """The stretch of ``text`` with the most matches, and the matches' ranges within it.
-    ``spans`` are the matches' ranges in ``text`` when already known (see ``page_spans``)."""
+    ``spans`` are the matches' ranges in ``text`` when already known (see ``page_spans``);
+    ``focus``, when it holds any, the ranges the stretch is chosen by (the words as typed: a
+    snippet about a translation of one word hides the word the user typed)."""
     if spans is None:
         spans = matching_spans(text, terms, schema)
     if not spans:
         snippet = _collapse(text[:width])
         return snippet, []
-    best_start, _ = _densest(spans, width)
+    best_start, _ = _densest(focus or spans, width)
     begin = max(0, best_start - width // 4)
     # Start at a word boundary so the snippet does not open with half a word.
     while begin > 0 and not text[begin - 1].isspace() and best_start - begin < width // 2:

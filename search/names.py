@@ -194,7 +194,7 @@ def latin_to_persian_candidates(name: str, limit: int = 8) -> list[str]:
 _PERSIAN_FINAL_VOWEL = {"ی": "i", "ه": "e", "ا": "a", "و": "o"}
 
 
-def _final_vowel_key(name: str) -> str:
+def final_vowel_key(name: str) -> str:
     """Skeleton plus each word's final vowel: tells `Zarif` from `Zarifi`, `Zahra` from `Zohreh`."""
     keys = []
     for word in re.findall(r"[\w']+", name.translate(_PERSIAN_FOLD)):
@@ -258,7 +258,7 @@ def match_names(query: str, known_names: Iterable[str], limit: int = 5) -> list[
         elif not q_persian:
             spelled = _ratio(query.lower(), name.lower())
         else:
-            spelled = _ratio(_final_vowel_key(query), _final_vowel_key(name))
+            spelled = _ratio(final_vowel_key(query), final_vowel_key(name))
         rescored.append((name, round(0.7 * skel_score + 0.3 * spelled, 4)))
     rescored.sort(key=lambda x: -x[1])
     return rescored[:limit]

@@ -37,6 +37,7 @@ EXACT_BOOST = 0.25
 TITLE_BOOST = 0.25
 FILENAME_BOOST = 1.0
 STEM_BOOST = 0.25  # the aggressively stemmed field (see search.schema)
+WHOLE_WORD_BOOST = TEXT_BOOST + EXACT_BOOST + TITLE_BOOST + STEM_BOOST  # see _whole_word
 
 # Persian writes a compound with a space, a ZWNJ or nothing (جلو گیری, جلوگیری); the index folds
 # ZWNJ away, so a compound written closed or with ZWNJ is one word there. Each pair of neighbouring
@@ -149,8 +150,9 @@ def _glue_affixes(toks: list[_Tok]) -> list[_Tok]:
 class _Parser:
     """Recursive descent over the tokens; every odd input has a plain-words reading."""
 
-    def __init__(self, toks: list[_Tok], keep_stopwords: bool):
+    def __init__(self, toks: list[_Tok], keep_stopwords: bool, whole: frozenset[str] = frozenset()):
         self.toks = toks
+        self.whole = whole  # words looked up as they are spelled only (see parse_query)
         self.i = 0
         self.keep_stopwords = keep_stopwords
         self.dropped_stopwords = False
@@ -281,6 +283,8 @@ class _Parser:
         if not exact:
             return None
         if len(exact) == 1:
+            if exact[0] in self.whole:
+                return ("should", _whole_word(exact[0]))
             roots = [t.text for t in _STEM(text, mode="query")] if STEM_BOOST > 0 else []
             return ("should", _word_clause(exact[0], stems[0] if stems else None, roots[0] if roots else None))
         alternatives = [Q.Phrase("exact", exact, boost=1.0 + EXACT_BOOST)]
@@ -289,6 +293,13 @@ class _Parser:
             if TITLE_BOOST > 0:
                 alternatives.append(Q.Phrase("title", stems, boost=TITLE_BOOST))
         return ("should", _or(alternatives))
+
+
+def _whole_word(term: str) -> Q.Query:
+    """A word looked up spelled as it is, never by its stem: a name (جهانگیر) shares its stem
+    with another family name (جهانگیری)."""
+    # weighed as the fields of a word's clause together, so a name counts as much as a word
+    return Q.Or([Q.Term("exact", term, boost=WHOLE_WORD_BOOST), Q.Term("filename", term, boost=FILENAME_BOOST)])
 
 
 def _word_clause(term: str, stem: str | None, root: str | None = None) -> Q.Query:
@@ -489,15 +500,18 @@ def _combine(items):
     return (kind, query)
 
 
-def parse_query(text: str, schema=None) -> Q.Query:
+def parse_query(text: str, schema=None, whole: frozenset[str] = frozenset()) -> Q.Query:
     """Turn what a user typed into a Whoosh query over ``search.schema.build_schema()``.
+
+    A quoted single word among ``whole`` (exact-field terms) is looked up spelled as it is, not
+    by its stem: search.crosslingual's names in the other script.
 
     Raises QueryError (only) when there is nothing to search for or a filter value is invalid.
     """
     text = _clean(text)
     toks = _lex(text)
     try:
-        item = _Parser(toks, keep_stopwords=False).seq(0)
+        item = _Parser(toks, keep_stopwords=False, whole=whole).seq(0)
         if item is None:
             # only stopwords: look them up in the unstemmed field, which keeps them
             item = _Parser(toks, keep_stopwords=True).seq(0)

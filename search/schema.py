@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 from whoosh import scoring
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import exact_analyzer, stem_analyzer, text_analyzer
 
 # Bump whenever analysis.py or this schema changes what gets indexed: an index written with
 # another version must be rebuilt from the catalog.
-SCHEMA_VERSION = 3  # 3: collections (team mode)
+SCHEMA_VERSION = 4  # 3: collections (team mode); 4: the stored feedback text of OCR pages (sure)
 
 # BM25F parameters, tuned on the Hamshahri queries with bench/retrieval.py --tune together with
 # the field boosts in search/query.py and the feedback in search/index.py. With Lucene's IDF and
@@ -54,6 +54,8 @@ def build_schema() -> Schema:
         added=DATETIME(stored=True, sortable=True),
         # the document's collections (team mode): every query of a member is filtered by them
         collections=KEYWORD(commas=True, stored=True),
+        # the words of an OCR page read with confidence, which feedback draws from (search.feedback)
+        sure=STORED(),
     )
 
 

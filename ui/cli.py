@@ -211,7 +211,8 @@ def cmd_search(args) -> int:
     if args.json:
         for hit in results.hits:
             _emit({"document_id": hit.document_id, "filename": hit.filename, "title": hit.title,
-                   "page": hit.page, "score": hit.score, "snippet": hit.snippet})
+                   "page": hit.page, "score": hit.score, "snippet": hit.snippet, "tier": hit.tier,
+                   "matched": [{"term": m.term, "kind": m.kind} for m in hit.matched]})
         return EXIT_OK
     for e in results.expansions:
         print(f"also searched: {e.text} -> {', '.join(e.added)} ({e.kind})", file=sys.stderr)
