@@ -88,7 +88,7 @@ def damaged_copy(healthy, archive_dir):
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
-def test_verify_names_the_damage_then_search_rebuilds(kind, damaged_copy, sanad):
+def test_verify_names_the_damage_then_search_rebuilds(kind, damaged_copy, sanad, healthy):
     named = DAMAGE[kind](damaged_copy / "index")
     out = sanad("verify", check=1)  # no traceback: the fixture checks stderr
     damage = [line for line in out.stdout.splitlines() if line.startswith("INDEX DAMAGED")]
@@ -97,8 +97,13 @@ def test_verify_names_the_damage_then_search_rebuilds(kind, damaged_copy, sanad)
     assert "everything matches" not in out.stdout
 
     found = sanad("search", "ventilators", "--json")
-    assert REBUILDING in found.stderr
     assert len(found.stdout.splitlines()) == 20  # all 40 pages match; the first 20 are shown
+    if REBUILDING not in found.stderr:
+        # Random overwrites can miss every byte this search reads (which bytes a search touches
+        # depends on the schema's layout); then its answer must be the healthy index's.
+        assert kind == "overwrite", found.stderr
+        assert found.stdout == Sanad(healthy)("search", "ventilators", "--json").stdout
+        sanad("reindex")
     again = sanad("search", "ventilators", "--json")
     assert REBUILDING not in again.stderr
     assert "everything matches" in sanad("verify").stdout
