@@ -26,7 +26,7 @@ from whoosh.reading import TermNotFound
 from archive.catalog import Catalog
 from archive.errors import IndexDamaged, IntegrityError, InternalError, SanadError
 from archive.models import Hit
-from search import crosslingual, integrity, postings, ranking
+from search import crosslingual, integrity, postings, ranking, searchers
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
@@ -160,6 +160,7 @@ class SearchIndex:
             # Not an index: something a user put there. Kept, beside the new index.
             aside = self.path.with_name(f"{self.path.name}.not-a-folder-{time.strftime('%Y%m%d-%H%M%S')}")
             self.path.rename(aside)
+        searchers.forget(self.path)
         if self.path.exists():
             self.path.rename(old)
         fresh.rename(self.path)
@@ -289,10 +290,15 @@ class SearchIndex:
         with _reading("a search"):
             return self._search_unguarded(text, limit, sort, expand, feedback)
 
+    def _lend(self):
+        """(index, searcher) for one search, kept between searches (search.searchers)."""
+        if not self.current:
+            raise IntegrityError("the search index is missing or out of date; run `sanad reindex`")
+        return searchers.lend(self.path, self._open, weighting())
+
     def _search_unguarded(self, text, limit, sort, expand, feedback) -> SearchResults:
-        ix = self._open()
-        query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
-        with ix.searcher(weighting=weighting()) as searcher:
+        with self._lend() as (ix, searcher):
+            query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
             evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
             estimated = False
             if sort == "date":
@@ -317,9 +323,8 @@ class SearchIndex:
             return self._ranked_pages_unguarded(text, limit, expand, feedback)
 
     def _ranked_pages_unguarded(self, text, limit, expand, feedback):
-        ix = self._open()
-        query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
-        with ix.searcher(weighting=weighting()) as searcher:
+        with self._lend() as (ix, searcher):
+            query, _, feedback = self._query(ix, text, "relevance", expand, feedback)
             if feedback:
                 found, _, _ = feedback_ranking(searcher, query, self.schema, limit)
             else:
