@@ -1,11 +1,10 @@
 """Opened Whoosh searchers, kept between searches and lent to one search at a time.
 
 Opening a searcher reads the table of contents (the pickled schema with its analyzers), opens
-every segment's compound file, maps it and reads its directories: about 5 ms, and the new maps
-have to be faulted into memory page by page again as the search reads them. Each searcher is
-also a reference cycle (it and its segment searchers point at each other), freed only by the
-garbage collector, maps and all. So searchers are kept per index and lent out: a search takes
-an idle one or opens one, and gives it back. A searcher is used by one search at a time (Whoosh's
+every segment's compound file, maps it and reads its directories: about 5 ms of a 37 ms search
+at 20,000 pages, and the new maps have to be faulted into memory page by page again as the
+search reads them. So searchers are kept per index and lent out: a search takes an idle one or
+opens one, and gives it back. A searcher is used by one search at a time (Whoosh's
 are not made for sharing); searches in several threads each get their own. When the index
 changes (a commit, a rebuild) the kept ones are closed and new ones opened.
 """
