@@ -27,7 +27,7 @@ from archive import collections
 from archive.catalog import Catalog
 from archive.errors import IndexDamaged, IntegrityError, InternalError, QueryError, SanadError
 from archive.models import Hit, Matched
-from search import crosslingual, feedback as feedback_words, integrity, postings, ranking, tiers
+from search import crosslingual, feedback as feedback_words, integrity, postings, ranking, searchers, tiers
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
@@ -161,6 +161,7 @@ class SearchIndex:
             # Not an index: something a user put there. Kept, beside the new index.
             aside = self.path.with_name(f"{self.path.name}.not-a-folder-{time.strftime('%Y%m%d-%H%M%S')}")
             self.path.rename(aside)
+        searchers.forget(self.path)
         if self.path.exists():
             self.path.rename(old)
         fresh.rename(self.path)
@@ -297,13 +298,18 @@ class SearchIndex:
         with _reading("a search"):
             return self._search_unguarded(text, limit, sort, expand, feedback, readable)
 
+    def _lend(self):
+        """(index, searcher) for one search, kept between searches (search.searchers)."""
+        if not self.current:
+            raise IntegrityError("the search index is missing or out of date; run `sanad reindex`")
+        return searchers.lend(self.path, self._open, weighting())
+
     def _search_unguarded(self, text, limit, sort, expand, feedback, readable) -> SearchResults:
-        ix = self._open()
-        query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
-        query = access_filter(query, readable)
-        typed = parse_query(text, self.schema)
-        first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
-        with ix.searcher(weighting=weighting()) as searcher:
+        with self._lend() as (ix, searcher):
+            query, expanded, feedback = self._query(ix, text, sort, expand, feedback)
+            query = access_filter(query, readable)
+            typed = parse_query(text, self.schema)
+            first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
             evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
             if readable is not None and expanded is not None:
                 expanded.expansions = readable_expansions(expanded.expansions, readable, evaluation, self.schema)
@@ -338,12 +344,11 @@ class SearchIndex:
             return self._ranked_pages_unguarded(text, limit, expand, feedback, readable)
 
     def _ranked_pages_unguarded(self, text, limit, expand, feedback, readable):
-        ix = self._open()
-        query, expanded, feedback = self._query(ix, text, "relevance", expand, feedback)
-        query = access_filter(query, readable)
-        typed = parse_query(text, self.schema)
-        first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
-        with ix.searcher(weighting=weighting()) as searcher:
+        with self._lend() as (ix, searcher):
+            query, expanded, feedback = self._query(ix, text, "relevance", expand, feedback)
+            query = access_filter(query, readable)
+            typed = parse_query(text, self.schema)
+            first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
             if feedback:
                 found, _, _ = feedback_ranking(searcher, query, self.schema, limit, first_tier=first_tier)
             else:

@@ -20,9 +20,6 @@ still gets its exact scores.
 
 from __future__ import annotations
 
-import gc
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,33 +56,6 @@ class _Part:
     exact: bool = True
 
 
-_PAUSE_LOCK = threading.Lock()
-_PAUSES = 0
-_COLLECTOR_WAS_ON = True
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off while a query is evaluated. Reading posting lists
-    makes tens of thousands of small tuples a query; none are in reference cycles, so they are
-    freed as soon as they are dropped, but their number alone sets off the collector, now and
-    then for a pass over the whole heap: with it on, phrase queries at 100,000 pages took 7% longer
-    on average and, now and then, twice as long. Searches in several threads share one pause."""
-    global _PAUSES, _COLLECTOR_WAS_ON
-    with _PAUSE_LOCK:
-        if _PAUSES == 0:
-            _COLLECTOR_WAS_ON = gc.isenabled()
-            gc.disable()
-        _PAUSES += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _PAUSES -= 1
-            if _PAUSES == 0 and _COLLECTOR_WAS_ON:
-                gc.enable()
-
-
 def top(docnums: np.ndarray, scores: np.ndarray, limit: int, tolerance: float) -> list[tuple[int, float]]:
     """The ``limit`` best pages, best first, and every page tied (within ``tolerance``, relative)
     with the last of them."""
@@ -112,41 +82,38 @@ class Evaluation:
 
     def rank(self, query, limit: int, tolerance: float) -> Ranking:
         """The ``limit`` best pages for ``query`` (and any tied with the last, see ``top``)."""
-        with _collector_paused():
-            parts = [segment.evaluate(query) for segment in self.segments]
-            seg_of, local, scores = _candidates(parts)
-            if all(part.exact for part in parts):
-                offsets = np.array([segment.offset for segment in self.segments], dtype=np.int64)
-                docnums = local + offsets[seg_of]
-                return Ranking(top(docnums, scores, limit, tolerance), len(docnums))
-            return _rank_checked(self.segments, query, seg_of, local, scores, limit, tolerance)
+        parts = [segment.evaluate(query) for segment in self.segments]
+        seg_of, local, scores = _candidates(parts)
+        if all(part.exact for part in parts):
+            offsets = np.array([segment.offset for segment in self.segments], dtype=np.int64)
+            docnums = local + offsets[seg_of]
+            return Ranking(top(docnums, scores, limit, tolerance), len(docnums))
+        return _rank_checked(self.segments, query, seg_of, local, scores, limit, tolerance)
 
     def all_scores(self, query) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, scores) of every page that matches ``query``, in docnum order."""
         docnums, scores = [], []
-        with _collector_paused():
-            for segment in self.segments:
-                part = segment.evaluate(query)
-                pages = np.flatnonzero(part.mask)
-                if not part.exact:
-                    checked = segment.evaluate(query, pages)
-                    pages, score = pages[checked.mask], checked.score[checked.mask]
-                else:
-                    score = part.score[pages]
-                docnums.append(pages + segment.offset)
-                scores.append(score)
+        for segment in self.segments:
+            part = segment.evaluate(query)
+            pages = np.flatnonzero(part.mask)
+            if not part.exact:
+                checked = segment.evaluate(query, pages)
+                pages, score = pages[checked.mask], checked.score[checked.mask]
+            else:
+                score = part.score[pages]
+            docnums.append(pages + segment.offset)
+            scores.append(score)
         return _joined(docnums, np.int64), _joined(scores, np.float64)
 
     def holding(self, query, docnums) -> set[int]:
         """Those of ``docnums`` that ``query`` matches (a phrase checked on them only)."""
         found: set[int] = set()
         wanted = np.unique(np.asarray(list(docnums), dtype=np.int64))
-        with _collector_paused():
-            for segment in self.segments:
-                pages = wanted[(wanted >= segment.offset) & (wanted < segment.offset + segment.size)] - segment.offset
-                if len(pages):
-                    part = segment.evaluate(query, pages)
-                    found.update((pages[part.mask] + segment.offset).tolist())
+        for segment in self.segments:
+            pages = wanted[(wanted >= segment.offset) & (wanted < segment.offset + segment.size)] - segment.offset
+            if len(pages):
+                part = segment.evaluate(query, pages)
+                found.update((pages[part.mask] + segment.offset).tolist())
         return found
 
 
