@@ -113,3 +113,18 @@ class InternalError(SanadError):
 
     exit_code = 15
     hint = "the traceback is in the log; please report it"
+
+
+class ClusterUnavailable(SanadError):
+    """The cluster's scheduler cannot be reached, or was lost in the middle of a batch."""
+
+    exit_code = 17
+    hint = ("pages already done are saved in the catalog; start the scheduler (`sanad scheduler`) and run the"
+            " same command again to finish the batch")
+
+
+class ClusterRefused(SanadError):
+    """The cluster cannot be used as asked: no worker there runs this Sanad version with its models, or
+    it would listen beyond this computer without TLS certificates."""
+
+    exit_code = 18

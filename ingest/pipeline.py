@@ -71,6 +71,21 @@ def expand(paths: Iterable[Path | str]) -> Iterator[tuple[Path, str | None]]:
             yield path, "no such file or folder"
 
 
+def cluster_address(flag: str | None = None) -> str | None:
+    """The cluster an ingest runs on: the --cluster flag, else $SANAD_CLUSTER; None runs it here.
+    Read at call time, in this one place, so the settings table can take it over."""
+    return flag or os.environ.get("SANAD_CLUSTER") or None
+
+
+def default_executor(jobs: int | None = None, cluster: str | None = None) -> Executor:
+    address = cluster_address(cluster)
+    if address:
+        from ingest.cluster import DaskExecutor  # loads dask only when a cluster is used
+
+        return DaskExecutor(address)
+    return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
+
+
 def run_page(task: PageTask) -> extract.PageResult:
     return extract.extract_page(Path(task.original), task.media_type, task.number)
 
@@ -81,9 +96,7 @@ class Ingestor:
         self.archive = archive
         self.catalog = archive.catalog
         self.index = SearchIndex(archive.index_dir)
-        if executor is None:
-            executor = InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
-        self.executor = executor
+        self.executor = executor or default_executor(jobs)
         self.actor = actor or _user()
         self._open: dict[str, tuple[FileResult, int]] = {}  # document -> (result so far, pages left)
         self._to_index: list[str] = []
