@@ -218,7 +218,11 @@ def serve_worker(address: str, jobs: int, tls: Tls | None, *, memory_limit: str 
             await asyncio.sleep(2)
 
     try:
-        with dask.config.set({"distributed.worker.daemon": False}):  # the pages' tools are child processes
+        with dask.config.set({
+            "distributed.worker.daemon": False,  # the pages' tools are child processes
+            # Dask's statistical profiler samples every thread's stack every 10 ms: CPU taken from OCR.
+            "distributed.worker.profile.enabled": False,
+        }):
             asyncio.run(run())
     finally:
         shutil.rmtree(state, ignore_errors=True)
@@ -271,11 +275,12 @@ class DaskExecutor:
     where it is. Pages come back in any order, each exactly once."""
 
     def __init__(self, address: str, *, ca_file=None, cert=None, key=None, connect_timeout: float = 20,
-                 worker_wait: float = 60, notify=None):
+                 worker_wait: float = 60, window: int = 0, notify=None):
         self.tls = Tls.from_args(ca_file, cert, key)
         self.address = normalize(address, self.tls)
         self.connect_timeout = connect_timeout
         self.worker_wait = worker_wait
+        self.min_window = window  # pages on the cluster at once, at least (the bench's many-worker case)
         self.notify = notify or (lambda line: print(f"sanad: {line}", file=sys.stderr, flush=True))
 
     def connect(self) -> Client:
@@ -302,7 +307,9 @@ class DaskExecutor:
             raise ClusterUnavailable(f"no worker joined the scheduler at {self.address} within"
                                      f" {self.worker_wait:.0f} s; start one with `sanad worker {self.address}`") from None
         version = sanad_version()
-        refused = {w: p for w, p in client.run(worker_problems, version).items() if p}
+        # A worker that dies while answering is left to the gatekeeper when its nanny restarts it.
+        answers = client.run(worker_problems, version, on_error="return")
+        refused = {w: p for w, p in answers.items() if isinstance(p, list) and p}
         for worker, problems in refused.items():
             self.notify(f"refused worker {worker}: {'; '.join(problems)}")
         client.register_plugin(Gatekeeper(version))  # also turns away workers that join later
@@ -353,7 +360,8 @@ class DaskExecutor:
             nonlocal last_path, window, window_at
             if time.monotonic() - window_at > 2:
                 # Two pages per worker process: one running, one on its way, none waiting long.
-                window, window_at = max(4, 2 * sum(client.nthreads().values())), time.monotonic()
+                window = max(4, self.min_window, 2 * sum(client.nthreads().values()))
+                window_at = time.monotonic()
             while len(jobs) < window:
                 item = next(source, None)
                 if item is None:
@@ -371,7 +379,7 @@ class DaskExecutor:
             try:
                 outcome = future.result()
             except KilledWorker:
-                outcome = _crashed(job.lost + 1)
+                outcome = _crashed()
             except FutureCancelledError as exc:
                 if client.status != "running" or "connection" in str(exc):
                     raise lost() from None
@@ -383,7 +391,7 @@ class DaskExecutor:
                 if job.lost < LOST_DATA_TRIES:
                     submit(job)
                     continue
-                outcome = _crashed(job.lost)
+                outcome = _crashed()
             except MemoryError:
                 outcome = TooLarge("processing ran out of memory; the page is too large")
             except Exception as exc:  # noqa: BLE001 - recorded against the item
@@ -395,6 +403,6 @@ class DaskExecutor:
             yield from fill()
 
 
-def _crashed(tries: int) -> WorkerCrashed:
-    return WorkerCrashed(f"every worker that read this page died ({tries} tries; out of memory or a crash in an"
-                         " image library); the page is probably corrupt")
+def _crashed() -> WorkerCrashed:
+    return WorkerCrashed("every worker that read this page died (out of memory or a crash in an image library);"
+                         " the page is probably corrupt")
