@@ -294,3 +294,19 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
         "-days", "2", "-out", str(cert))
     return ca, cert, key
+
+
+def test_addresses_and_a_local_ingest_that_never_loads_dask():
+    from archive.errors import ClusterRefused
+    from ingest.cluster import is_local, normalize
+
+    assert normalize("10.0.0.5", None) == "tcp://10.0.0.5:8786"
+    assert normalize("tcp://127.0.0.1:9000", None) == "tcp://127.0.0.1:9000"
+    assert is_local("127.0.0.1") and is_local("localhost") and not is_local("0.0.0.0") and not is_local("10.0.0.5")
+    with pytest.raises(ClusterRefused):
+        normalize("tls://10.0.0.5:8786", None)
+    code = ("import sys, ui.cli, ingest.pipeline; ingest.pipeline.default_executor(2);"
+            " print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    env = {k: v for k, v in os.environ.items() if k != "SANAD_CLUSTER"} | {"PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
