@@ -122,31 +122,46 @@ class InternalError(SanadError):
     hint = "the traceback is in the log; please report it"
 
 
-# -- team mode (codes from 40 up, kept apart from the other branches' new codes) ----------------
+class ClusterUnavailable(SanadError):
+    """The cluster's scheduler cannot be reached, or was lost in the middle of a batch."""
+
+    exit_code = 18
+    hint = ("pages already done are saved in the catalog; start the scheduler (`sanad scheduler`) and run the"
+            " same command again to finish the batch")
+
+
+class ClusterRefused(SanadError):
+    """The cluster cannot be used as asked: no worker there runs this Sanad version with its models, or
+    it would listen beyond this computer without TLS certificates."""
+
+    exit_code = 19
+
+
+# -- team mode ------------------------------------------------------------------------------
 
 class AuthError(SanadError):
     """The user name or password is wrong, or the account is disabled."""
 
-    exit_code = 40
+    exit_code = 20
     hint = "check the name and password; an admin can reset them with `sanad users add NAME` on a new name"
 
 
 class LoginLocked(AuthError):
     """Too many wrong passwords for this account: logging in is locked for a while."""
 
-    exit_code = 41
+    exit_code = 21
     hint = "wait until the lock ends (the `lockout_minutes` setting), or ask an admin"
 
 
 class AccessDenied(SanadError):
     """Your role does not allow this (viewers may only read; only admins manage members)."""
 
-    exit_code = 42
+    exit_code = 22
     hint = "ask an admin of the collection for the editor or admin role (`sanad collections grant`)"
 
 
 class TeamModeNotReady(SettingsError):
     """Team mode is switched on but not set up."""
 
-    exit_code = 43
+    exit_code = 23
     hint = "see the README's \"Team mode\" section"

@@ -9,6 +9,17 @@ Renders synthetic Persian letters (degraded like scans), then in the same run ti
       flags, two at a time, on the same page images, nothing else;
   (c) the same with plain `-l fas+eng` and default settings (also single-threaded, two at a time),
 and prints pages/minute and the ratios a/c (the issue's target: >= 0.90) and a/b.
+
+    python -m bench.pipeline --cluster [--pages 8] [--canned 400]
+
+instead starts a local `sanad scheduler` and two `sanad worker --jobs 1` and, in the same run, times
+  (a) `sanad ingest --jobs 2` on the local process pool, and
+  (d) `sanad ingest --cluster` on those workers (started before the clock runs, as they would be),
+and prints the ratio d/a (target >= 0.90); then the coordinator's own cost: an ingest of --canned
+text pages on the cluster whose workers return a ready PageResult (OCR-sized text and word boxes) at
+once, so what is timed is staging, Dask's round trips and the single writer's catalog and index
+work. From the pages a second it absorbs and a worker's seconds per OCRed page in (d) follows how
+many workers one coordinator keeps fed.
 Each baseline is timed once before and once after Sanad and the two times averaged. Besides wall
 clock, the CPU seconds of all processes each run started are summed (resource.RUSAGE_CHILDREN): on a
 machine shared with other work the wall-clock ratios swing (0.6-1.3 in successive runs), the CPU-time
@@ -104,7 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=16)
     parser.add_argument("--pdf", action="store_true", help="ingest the pages as one scanned PDF (adds rasterizing)")
+    parser.add_argument("--cluster", action="store_true", help="a local cluster against the local process pool")
+    parser.add_argument("--canned", type=int, default=400, help="pages for the coordinator's cost (with --cluster)")
     args = parser.parse_args(argv)
+    if args.cluster:
+        from bench.cluster import main as cluster_main
+
+        return cluster_main(args, make_pages, run_sanad)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files, images = make_pages(folder, args.pages, args.pdf)

@@ -53,6 +53,23 @@ class PageTask:
     number: int
 
 
+def cluster_address(flag: str | None = None, root: Path | None = None) -> str | None:
+    """The cluster an ingest runs on: the --cluster flag, else the `cluster` setting
+    (ARCHIVE/sanad.toml or $SANAD_CLUSTER); None runs it on this machine."""
+    from archive import settings
+
+    return settings.load(root, flags={"cluster": flag}).cluster or None
+
+
+def default_executor(jobs: int | None = None, cluster: str | None = None, root: Path | None = None) -> Executor:
+    address = cluster_address(cluster, root)
+    if address:
+        from ingest.cluster import DaskExecutor  # loads dask only when a cluster is used
+
+        return DaskExecutor(address)
+    return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
+
+
 def run_page(task: PageTask) -> extract.PageResult:
     return extract.extract_page(Path(task.original), task.media_type, task.number)
 
@@ -64,9 +81,7 @@ class Ingestor:
         self.catalog = archive.catalog
         self.notify = notify or _stderr
         self.index = SearchIndex(archive.index_dir, notify=self.notify)
-        if executor is None:
-            executor = InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
-        self.executor = executor
+        self.executor = executor or default_executor(jobs, root=archive.root)
         self.actor = actor or _user()
         self.log = archive.root / LOG_NAME
         self.internal_errors = 0  # failures that are Sanad's bugs, not the files' faults

@@ -71,7 +71,33 @@ def _parser() -> argparse.ArgumentParser:
                    help="refuse to start with less free space than this on the archive's disk"
                         " (default: $SANAD_MIN_FREE_MB, else 200)")
     p.add_argument("--collection", help="team mode: the collection the documents join (default: \"default\")")
+    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="OCR the pages on the cluster whose scheduler is at ADDRESS (default: $SANAD_CLUSTER;"
+                        " without one, on this computer)")
+    _tls_flags(p)
     p.set_defaults(run=cmd_ingest)
+
+    p = sub.add_parser("scheduler", help="run the scheduler of a cluster that OCRs pages on several machines")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other needs TLS or --insecure)")
+    p.add_argument("--port", type=int, default=8786)
+    p.add_argument("--insecure", action="store_true",
+                   help="listen beyond this computer without TLS (only on a network you trust)")
+    p.add_argument("--allowed-failures", type=int, default=3,
+                   help="workers a page may kill before it is recorded as failed (default 3)")
+    _tls_flags(p)
+    p.set_defaults(run=cmd_scheduler)
+
+    p = sub.add_parser("worker", help="read pages for the cluster whose scheduler is at ADDRESS")
+    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("--jobs", type=int, default=None, help="pages read at once (default: one per core)")
+    p.add_argument("--memory-limit", default="auto",
+                   help="memory per job, e.g. 2GiB; a job over it is restarted (default: the machine's / jobs)")
+    p.add_argument("--name", default=None, help="the name the scheduler shows for this machine")
+    p.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)  # tests only: cluster_hooks
+    p.add_argument("--test-version", default=None, help=argparse.SUPPRESS)  # tests only, with --test-hooks
+    _tls_flags(p)
+    p.set_defaults(run=cmd_worker)
 
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query")
@@ -127,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tls_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tls-ca-file", metavar="FILE", help="the CA that signed every cluster certificate"
+                   " (default: $SANAD_TLS_CA_FILE)")
+    p.add_argument("--tls-cert", metavar="FILE", help="this machine's certificate (default: $SANAD_TLS_CERT)")
+    p.add_argument("--tls-key", metavar="FILE", help="its private key (default: $SANAD_TLS_KEY)")
+
+
 def _archive(args) -> Archive:
     return Archive(args.archive)
 
@@ -138,7 +171,7 @@ def _emit(obj: dict) -> None:
 # -- ingest ----------------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
-    from ingest.pipeline import Ingestor
+    from ingest.pipeline import Ingestor, cluster_address
     from ui.progress import Progress
 
     archive = _archive(args)
@@ -168,7 +201,13 @@ def cmd_ingest(args) -> int:
             collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
         on_file(result)
 
-    ingestor = Ingestor(archive, jobs=args.jobs)
+    executor = None
+    address = cluster_address(args.cluster, archive.root)
+    if address:
+        from ingest.cluster import DaskExecutor
+
+        executor = DaskExecutor(address, ca_file=args.tls_ca_file, cert=args.tls_cert, key=args.tls_key)
+    ingestor = Ingestor(archive, jobs=args.jobs, executor=executor)
     try:
         ingestor.ingest(args.paths, source=args.source, tags=args.tag, on_file=joined, on_page=progress.page,
                         min_free_mb=args.min_free)
@@ -184,6 +223,32 @@ def cmd_ingest(args) -> int:
                                       f' not in the files; tracebacks in {ingestor.log}')}", file=sys.stderr)
         return InternalError.exit_code
     return EXIT_FAILED if counts["failed"] else EXIT_OK
+
+
+# -- cluster ---------------------------------------------------------------------------------
+
+def cmd_scheduler(args) -> int:
+    from ingest import cluster
+
+    tls = cluster.Tls.from_args(args.tls_ca_file, args.tls_cert, args.tls_key)
+    try:
+        cluster.serve_scheduler(args.address, args.port, tls, insecure=args.insecure,
+                                allowed_failures=args.allowed_failures)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+def cmd_worker(args) -> int:
+    from ingest import cluster
+
+    tls = cluster.Tls.from_args(args.tls_ca_file, args.tls_cert, args.tls_key)
+    try:
+        cluster.serve_worker(args.address, args.jobs or os.cpu_count() or 1, tls, memory_limit=args.memory_limit,
+                             name=args.name, test_hooks=args.test_hooks, test_version=args.test_version)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
 
 
 # -- search ----------------------------------------------------------------------------------
