@@ -298,3 +298,25 @@ def test_uploaded_bytes_are_on_disk_once(tmp_path):
     assert os.path.samefile(folder / "files" / "big.bin", archive.store.path_for(files["big.bin"]))
     archive.close()
 
+
+def test_upload_onto_a_full_disk_is_named_and_leaves_no_batch(tmp_path):
+    import io
+    import subprocess
+
+    from archive.errors import DiskFull
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    try:
+        root = mount / "archive"
+        Archive(root).close()
+        with pytest.raises(DiskFull, match="is full"):
+            web.create_batch(root, [("a.bin", io.BytesIO(b"x" * (1 << 20))), ("b.bin", io.BytesIO(b"y" * (3 << 20)))],
+                             "s", [])
+        assert web.list_batches(root) == [] and list(web.inbox(root).iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -365,19 +366,31 @@ def create_batch(root: Path, uploads: list[tuple[str, bytes | BinaryIO]], source
     files_dir = folder / "files"
     files_dir.mkdir(parents=True)
     entries = []
-    for raw_name, data in uploads:
-        path = _unique(files_dir, safe_filename(raw_name))
-        with open(path, "xb") as out:
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                out.write(data)
-            else:
-                data.seek(0)
-                while chunk := data.read(CHUNK):
-                    out.write(chunk)
-        entries.append({"name": path.name, "sha256": store.adopt(path).sha256})
-    manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "source": source, "tags": tags, "files": entries}
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        for raw_name, data in uploads:
+            path = _unique(files_dir, safe_filename(raw_name))
+            with open(path, "xb") as out:
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    out.write(data)
+                else:
+                    data.seek(0)
+                    while chunk := data.read(CHUNK):
+                        out.write(chunk)
+            entries.append({"name": path.name, "sha256": store.adopt(path).sha256})
+        manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "source": source, "tags": tags, "files": entries}
+        (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:
+        from archive.diskspace import disk_full, is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        # The half-written batch goes (without its manifest it would never be listed). Originals
+        # adopted before the disk filled stay: another ingest may be cataloguing the same bytes
+        # right now, and sending the files again finds them; until then `sanad verify` lists
+        # them as originals missing from the catalog.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise disk_full(root, exc) from exc
     return folder
 
 
