@@ -62,6 +62,13 @@ def disk(root: Path) -> dict:
     return out
 
 
+def held_by_streamlit(base: str) -> int:
+    """Bytes of uploads Streamlit's UploadedFileManager holds (its metrics, refreshed every 5 s)."""
+    with urllib.request.urlopen(base + "/_stcore/metrics?families=cache_memory_bytes", timeout=10) as r:
+        lines = r.read().decode().splitlines()
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in lines if "UploadedFileManager" in line)
+
+
 def settled_rss(pid: int, seconds: float = 10) -> float:
     """The lowest RSS over a few seconds: freed memory goes back to the system gradually."""
     samples = []
@@ -144,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             while not batch_finished(root) and time.monotonic() < deadline:
                 time.sleep(1)
             figures["settled"] = settled_rss(server)
+            figures["held"] = held_by_streamlit(base)
             page.goto(base + "/")  # another page: the Upload page's state is gone
             page.get_by_text("Search", exact=True).first.wait_for(timeout=60_000)
             figures["settled, other page"] = settled_rss(server)
@@ -159,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.files} uploads of {args.mb} MB through {base}/upload")
     for name in ("before", "files sent", "after submit", "settled", "settled, other page"):
         print(f"  server RSS {name:20} {figures[name]:7.0f} MB")
+    print(f"  held by Streamlit's UploadedFileManager once settled: {figures['held'] / (1 << 20):.0f} MB")
     print(f"  submit to 'processing has started': {figures['submit took s']:.1f} s")
     d = disk(root)
     mb = 1 << 20
