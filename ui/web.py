@@ -408,21 +408,6 @@ def forget_uploads(files) -> None:
         if ctx is not None and getattr(f, "file_id", None):
             ctx.uploaded_file_mgr.remove_file(ctx.session_id, f.file_id)
         f.close()
-    _return_freed_memory()
-
-
-def _return_freed_memory() -> None:
-    """Ask glibc to hand freed heap memory back to the system. Without it the server's RSS
-    stayed at the uploads' size in about half the runs of bench/upload_memory.py although
-    nothing referred to the bytes any more (the allocator keeps freed memory for reuse)."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc: nothing to ask
-        pass
 
 
 def release_stored_files(folder: Path, batch: "Batch", originals: Path) -> int:
