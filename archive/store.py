@@ -2,11 +2,13 @@
 
 An original lives at ``originals/<first two hex digits>/<sha256>``. It is written to a
 temporary file in the same file system, fsynced, then renamed into place, so a crash at any
-moment leaves either the complete file or nothing under ``originals/``.
+moment leaves either the complete file or nothing under ``originals/``. An upload the archive
+owns already (in ``inbox/``) is hard-linked instead (``adopt``), so its bytes are on disk once.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -45,6 +47,9 @@ class OriginalStore:
 
     def add(self, source: Path) -> Stored:
         """Copy ``source`` into the store, hashing while copying; return where it lives."""
+        linked = self._already_linked(source)
+        if linked is not None:
+            return linked
         digest = hashlib.sha256()
         size = 0
         tmp_path = None
@@ -80,6 +85,56 @@ class OriginalStore:
             raise
         return Stored(sha, size, final, created=True)
 
+    def adopt(self, path: Path) -> Stored:
+        """Make ``path`` the stored original of its bytes without copying them: a hard link into
+        ``originals/`` (when those bytes are stored already, ``path`` becomes a link to that
+        original instead). Afterwards ``path`` and the original are one file, so it is made
+        read-only like every original. Only for files the archive owns and nobody else will
+        write, such as uploads in ``inbox/``; a user's own files go through ``add``, which copies.
+        Where hard links are impossible (another file system), this copies like ``add``."""
+        path = Path(path)
+        with open(path, "rb+") as f:  # the bytes are on disk before a name in originals/ points at them
+            os.fsync(f.fileno())
+        digest, size = _hash(path)
+        final = self.path_for(digest)
+        final.parent.mkdir(exist_ok=True)
+        os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        try:
+            try:
+                os.link(path, final)
+                created = True
+            except FileExistsError:
+                # Stored before: keep that original, and make path another name of it.
+                twin = path.with_name(f".{path.name}.{os.getpid()}.link")
+                _discard(twin)
+                os.link(final, twin)
+                os.replace(twin, path)
+                created = False
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            return self.add(path)
+        _fsync_dir(final.parent)
+        _fsync_dir(path.parent)
+        return Stored(digest, size, final, created)
+
+    def _already_linked(self, source: Path) -> Stored | None:
+        """``source`` when it is itself a stored original under another name (an adopted upload):
+        then there is nothing to copy. Only files with several links are hashed to find out."""
+        try:
+            info = os.stat(source)
+        except OSError:
+            return None  # add() reports it
+        if info.st_nlink < 2 or not stat.S_ISREG(info.st_mode):
+            return None
+        digest, size = _hash(Path(source))
+        final = self.path_for(digest)
+        try:
+            same = os.path.samefile(source, final)
+        except OSError:
+            return None
+        return Stored(digest, size, final, created=False) if same else None
+
     def hash_of(self, sha256: str) -> str:
         digest = hashlib.sha256()
         with open(self.path_for(sha256), "rb") as f:
@@ -113,6 +168,15 @@ class OriginalStore:
                 _discard(p)
             removed += 1
         return removed
+
+
+def _hash(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def _open_regular(source: Path):

@@ -208,8 +208,9 @@ def test_batch_keeps_zips_reports_failures_and_retries(tmp_path):
     web.start_ingest(root, folder)
     batch = settle()
     status = {f.name: f.status for f in batch.files}
-    # The ZIP is kept as an original and each file in it becomes a document of its own.
-    assert status == {"broken.pdf": "failed", "bundle.zip": "ingested", "bundle.zip/../../escape.txt": "ingested",
+    # The ZIP is kept as an original and each file in it becomes a document of its own; a member
+    # named ../../escape.txt is reported without the parts that would leave the ZIP.
+    assert status == {"broken.pdf": "failed", "bundle.zip": "ingested", "bundle.zip/escape.txt": "ingested",
                       "bundle.zip/inner/a.txt": "ingested", "evil name_.txt": "ingested"}, batch.files
     assert not (tmp_path / "escape.txt").exists() and not (root / "escape.txt").exists()
     broken = next(f for f in batch.files if f.name == "broken.pdf")
@@ -264,3 +265,58 @@ def test_document_url_with_wildcards_opens_nothing(app, doc_id):
     at.switch_page("views/document.py").run()
     assert [e.value for e in at.error] == ["No such document."]
     assert not at.exception
+
+
+def test_uploaded_bytes_are_on_disk_once(tmp_path):
+    """An upload is written in chunks from its file object, its inbox file and its original are
+    one file (a hard link), and once ingested the inbox name goes (issue #17, item 12)."""
+    import io
+    import json
+    import os
+    import time
+
+    root = tmp_path / "archive"
+    archive = Archive(root)
+    big = os.urandom(3 << 20) + b"\nnot a document format"
+    text = "an uploaded note about prisons".encode()
+    folder = web.create_batch(root, [("big.bin", io.BytesIO(big)), ("note.txt", io.BytesIO(text))], "s", [])
+    files = {f["name"]: f["sha256"] for f in json.loads((folder / web.MANIFEST).read_text())["files"]}
+    for name, sha in files.items():
+        assert os.path.samefile(folder / "files" / name, archive.store.path_for(sha))
+    assert (folder / "files" / "big.bin").read_bytes() == big
+
+    web.start_ingest(root, folder)
+    deadline = time.monotonic() + 120
+    while not (batch := web.load_batch(root, folder, archive.catalog)).finished and time.monotonic() < deadline:
+        time.sleep(0.3)
+    status = {f.name: f.status for f in batch.files}
+    assert status == {"big.bin": "failed", "note.txt": "ingested"}, batch.files
+    assert web.release_stored_files(folder, batch, archive.store.originals) == 1
+    # the ingested file lives in originals/ only; the failed one keeps its inbox name for Retry
+    assert sorted(p.name for p in (folder / "files").iterdir()) == ["big.bin"]
+    assert os.stat(archive.store.path_for(files["note.txt"])).st_nlink == 1
+    assert os.path.samefile(folder / "files" / "big.bin", archive.store.path_for(files["big.bin"]))
+    archive.close()
+
+
+def test_upload_onto_a_full_disk_is_named_and_leaves_no_batch(tmp_path):
+    import io
+    import subprocess
+
+    from archive.errors import DiskFull
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    try:
+        root = mount / "archive"
+        Archive(root).close()
+        with pytest.raises(DiskFull, match="is full"):
+            web.create_batch(root, [("a.bin", io.BytesIO(b"x" * (1 << 20))), ("b.bin", io.BytesIO(b"y" * (3 << 20)))],
+                             "s", [])
+        assert web.list_batches(root) == [] and list(web.inbox(root).iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

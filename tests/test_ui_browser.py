@@ -152,6 +152,13 @@ def _upload(page, base: str, paths: list[Path], source: str, tags: str) -> None:
     page.get_by_text("processing has started").wait_for(timeout=30_000)
 
 
+def _uploads_in_memory(base: str) -> int:
+    """Bytes of uploaded files Streamlit's UploadedFileManager holds, from its metrics endpoint."""
+    with urllib.request.urlopen(base + "/_stcore/metrics?families=cache_memory_bytes", timeout=10) as r:
+        lines = r.read().decode().splitlines()
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in lines if "UploadedFileManager" in line)
+
+
 def _search(page, base: str, query: str):
     page.goto(base + "/?q=" + urllib.parse.quote(query))
     page.locator(".sanad-snippet mark").first.wait_for(timeout=30_000)
@@ -173,6 +180,12 @@ def test_upload_search_open_and_export(server, browser, files):
         page.get_by_text("2/2 files").first.wait_for(timeout=30_000)
         page.get_by_text("added", exact=True).nth(1).wait_for(timeout=30_000)
         _no_errors(page)
+        # The bytes live once: each original is stored, the inbox copies are gone (the Upload page
+        # lets go of them once ingest is done) and Streamlit no longer holds the uploads in memory.
+        assert all((root / "originals" / d[:2] / d).is_file() for d in wanted)
+        _wait(lambda: not [p for p in root.glob("inbox/*/files/*") if p.name in (scan.name, pdf.name)],
+              30, "the inbox copies to be removed")
+        _wait(lambda: _uploads_in_memory(base) == 0, 60, "Streamlit to let go of the uploaded files")
 
         # Persian search: highlighted snippet, right to left
         _search(page, base, PERSIAN_WORD)

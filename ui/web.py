@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import csv
 import getpass
-import hashlib
 import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import streamlit as st
 
@@ -347,31 +348,82 @@ def inbox(root: Path) -> Path:
     return Path(root) / "inbox"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+CHUNK = 1 << 20  # bytes copied at a time from an upload to its file
 
 
-def create_batch(root: Path, uploads: list[tuple[str, bytes]], source: str, tags: list[str]) -> Path:
+def create_batch(root: Path, uploads: list[tuple[str, bytes | BinaryIO]], source: str, tags: list[str]) -> Path:
     """Save uploaded files into a new batch folder; returns the folder. ZIPs are saved as they
-    are: ingest keeps each ZIP as an original and makes every file in it a document."""
+    are: ingest keeps each ZIP as an original and makes every file in it a document.
+
+    Each upload (bytes, or a file object such as Streamlit's UploadedFile) is written in chunks,
+    then adopted by the store: its inbox file and its original are one file on disk (a hard
+    link), so ingest finds the bytes stored already and the archive holds them once."""
+    from archive.store import OriginalStore
+
+    store = OriginalStore(root)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder = inbox(root) / f"{stamp}-{os.urandom(3).hex()}"
     files_dir = folder / "files"
     files_dir.mkdir(parents=True)
     entries = []
-    for raw_name, data in uploads:
-        path = _unique(files_dir, safe_filename(raw_name))
-        path.write_bytes(data)
-        entries.append(path.name)
-    manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "source": source, "tags": tags,
-                "files": [{"name": n, "sha256": _sha256(files_dir / n)} for n in entries]}
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        for raw_name, data in uploads:
+            path = _unique(files_dir, safe_filename(raw_name))
+            with open(path, "xb") as out:
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    out.write(data)
+                else:
+                    data.seek(0)
+                    while chunk := data.read(CHUNK):
+                        out.write(chunk)
+            entries.append({"name": path.name, "sha256": store.adopt(path).sha256})
+        manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "source": source, "tags": tags, "files": entries}
+        (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:
+        from archive.diskspace import disk_full, is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        # The half-written batch goes (without its manifest it would never be listed). Originals
+        # adopted before the disk filled stay: another ingest may be cataloguing the same bytes
+        # right now, and sending the files again finds them; until then `sanad verify` lists
+        # them as originals missing from the catalog.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise disk_full(root, exc) from exc
     return folder
+
+
+def forget_uploads(files) -> None:
+    """Let go of Streamlit's in-memory copies of uploaded files once they are on disk.
+
+    Streamlit keeps every uploaded file's bytes in its UploadedFileManager until the browser
+    deletes it or the session ends, whatever the script does; `clear_on_submit` only empties
+    the widget. Removing them from the manager and closing each UploadedFile (a BytesIO over
+    the same bytes) frees the memory now instead of at the end of the session."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    for f in files:
+        if ctx is not None and getattr(f, "file_id", None):
+            ctx.uploaded_file_mgr.remove_file(ctx.session_id, f.file_id)
+        f.close()
+
+
+def release_stored_files(folder: Path, batch: "Batch", originals: Path) -> int:
+    """Remove the inbox names of files that ingest has finished with and whose original is
+    stored: they are links to (or, across file systems, copies of) an original. Failed files
+    keep theirs, for Retry. Returns how many were removed."""
+    if batch.running:
+        return 0
+    removed = 0
+    for state in batch.files:
+        path = folder / "files" / state.name
+        if state.status in ("ingested", "duplicate") and state.sha256 and path.is_file() \
+                and (originals / state.sha256[:2] / state.sha256).is_file():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 _processes: dict[str, subprocess.Popen] = {}  # batch folder -> running `sanad ingest`

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from archive.errors import SanadError
 from ui import web
 
 archive = web.get_archive()
@@ -25,9 +26,19 @@ if submitted:
         st.warning("Choose at least one file first.")
     else:
         tag_list = sorted({t.strip() for t in tags.split(",") if t.strip()})
-        folder = web.create_batch(root, [(f.name, f.getvalue()) for f in files], source.strip(), tag_list)
-        web.start_ingest(root, folder)
-        st.success(f"{len(files)} file(s) received; processing has started.")
+        folder = None
+        try:
+            # Written to disk in chunks; the archive then holds each file's bytes once.
+            folder = web.create_batch(root, [(f.name, f) for f in files], source.strip(), tag_list)
+        except SanadError as exc:  # the disk is full: nothing was started, the files can be sent again
+            st.error(f"The files could not be saved: {exc}")
+        finally:
+            count = len(files)
+            web.forget_uploads(files)  # Streamlit would keep them in memory until the session ends
+            del files
+        if folder is not None:
+            web.start_ingest(root, folder)
+            st.success(f"{count} file(s) received; processing has started.")
 
 STATUS = {"waiting": ":grey[waiting]", "processing": ":blue[processing …]", "ingested": ":green[added]",
           "duplicate": ":violet[duplicate: already in the archive]", "failed": ":red[**failed**]"}
@@ -36,6 +47,7 @@ STATUS = {"waiting": ":grey[waiting]", "processing": ":blue[processing …]", "i
 def show_batch(folder, latest: bool) -> bool:
     """Draw one batch; True while it is still being processed."""
     batch = web.load_batch(root, folder, archive.catalog)
+    web.release_stored_files(folder, batch, archive.store.originals)
     done = sum(f.status in ("ingested", "duplicate", "failed") for f in batch.files)
     failed = sum(f.status == "failed" for f in batch.files)
     label = f"Batch {batch.created} · {done}/{len(batch.files)} files"
