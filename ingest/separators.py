@@ -35,6 +35,8 @@ _PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
 # A word that can be an amount: digits and what a separator gets read as, no letters.
 _CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,.'’/]+")
 _GROUPING = re.compile(r"D{1,3}(?:SD{3})+")
+_LATIN_SEPARATORS = ",'’"
+_MARK = "\0"  # a separator whose character is chosen once the word's digits are known
 
 
 @dataclass
@@ -121,9 +123,9 @@ def rebuild(text: str, shapes: str) -> str | None:
                 results.add(built)
             return
         if shapes[j] == "S":
-            align(i, j + 1, built + SEPARATOR)  # dropped
+            align(i, j + 1, built + _MARK)  # dropped
             if i < len(text):
-                align(i + 1, j + 1, built + SEPARATOR)  # read as some character
+                align(i + 1, j + 1, built + (text[i] if text[i] in _LATIN_SEPARATORS else _MARK))  # misread
             return
         if i < len(text) and text[i] in _VALUE and (_VALUE[text[i]] == 0) == (shapes[j] == "Z"):
             align(i + 1, j + 1, built + text[i])
@@ -132,6 +134,8 @@ def rebuild(text: str, shapes: str) -> str | None:
     if len(results) != 1:
         return None
     built = results.pop()
-    if any(c in _PERSIAN for c in text):  # the page's digits: Persian unless the word had none
-        built = "".join(_PERSIAN[_VALUE[c]] if c in _VALUE else c for c in built)
-    return built
+    if any(c in _PERSIAN for c in text):
+        # The page's digits are Persian, and so is its separator (a comma read for it included).
+        return "".join(_PERSIAN[_VALUE[c]] if c in _VALUE else SEPARATOR for c in built)
+    # ASCII digits: an English page's 5,400,000 keeps its commas.
+    return built.replace(_MARK, ",")

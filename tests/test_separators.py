@@ -41,6 +41,14 @@ def test_separators_restored(font, misread):
     assert [w.text for w in restore_separators([box], page)] == ["۵٬۴۰۰٬۰۰۰"]
 
 
+def test_english_amount_keeps_its_commas():
+    page = Image.new("L", (900, 120), 255)
+    ImageDraw.Draw(page).text((50, 80), "5,400,000", font=_Fonts("latin", 54).main, fill=0, anchor="ls")
+    left, top, right, bottom = page.point(lambda v: 255 - v).getbbox()
+    box = WordBox("5,400,000", left, top, right - left, bottom - top, 90.0, 0)
+    assert [w.text for w in restore_separators([box], page)] == ["5,400,000"]
+
+
 @pytest.mark.parametrize("font", ["nazli", "notosans"])
 def test_numbers_without_separators_left_alone(font):
     for printed in ("۵۴۰۰۰۰۰", "۱۳۹۹/۰۱/۰۵", "۰۲۱-۸۸۷۷۶۶۵۵"):
@@ -51,7 +59,9 @@ def test_numbers_without_separators_left_alone(font):
 
 def test_rebuild_refuses_what_does_not_align():
     assert rebuild("۵۳۴۰۰۳۰۰۰", "DSDZZSZZZ") == "۵٬۴۰۰٬۰۰۰"
-    assert rebuild("5400000", "DSDZZSZZZ") == "5٬400٬000"  # ASCII digits stay ASCII
+    assert rebuild("5400000", "DSDZZSZZZ") == "5,400,000"  # ASCII digits: an English page's comma
+    assert rebuild("5,400,000", "DSDZZSZZZ") == "5,400,000"
+    assert rebuild("۵,۴۰۰۳۰۰۰", "DSDZZSZZZ") == "۵٬۴۰۰٬۰۰۰"  # Persian digits take ٬
     assert rebuild("۵۴۰۰۰۰۰", "DDZZZZZ") is None  # no separator printed
     assert rebuild("۵۴۰۴۰۰۰", "DSDZZSZZZ") is None  # a digit read where the shapes show a zero
     assert rebuild("۵۴۰۰۰", "DSDZZSZZZ") is None  # digits lost: not a separator problem
