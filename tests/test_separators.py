@@ -49,6 +49,15 @@ def test_english_amount_keeps_its_commas():
     assert [w.text for w in restore_separators([box], page)] == ["5,400,000"]
 
 
+@pytest.mark.parametrize("misread", ["۸۲۹۰۰", "۸۹۰۰"])
+def test_separator_kerned_into_a_digit(misread):
+    # Noto Naskh Arabic leaves no blank column between ۸ and ٬: the mark is split off the digit.
+    page, box = _rendered("۸٬۹۰۰", "naskh")
+    assert classify(glyphs(page, box)) == "DSDZZ"
+    box = WordBox(misread, box.left, box.top, box.width, box.height, box.conf, box.line)
+    assert [w.text for w in restore_separators([box], page)] == ["۸٬۹۰۰"]
+
+
 @pytest.mark.parametrize("font", ["nazli", "notosans"])
 def test_numbers_without_separators_left_alone(font):
     for printed in ("۵۴۰۰۰۰۰", "۱۳۹۹/۰۱/۰۵", "۰۲۱-۸۸۷۷۶۶۵۵"):
