@@ -28,6 +28,11 @@ FONT_FILES = {
     "naskh": "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
     "notosans": "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
     "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # LibreOffice's default on Linux
+    # Held out from all tuning of the OCR (see bench/ocr.py, HELD_OUT_FONTS).
+    "kufi": "/usr/share/fonts/truetype/noto/NotoKufiArabic-Regular.ttf",
+    "notosans_bold": "/usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf",
+    "naskh_bold": "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Bold.ttf",
+    "dejavu_cond": "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
     "latin": "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
     "latin_bold": "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
 }
@@ -261,7 +266,7 @@ class _Fonts:
     """
 
     def __init__(self, name: str, px: int):
-        bold = name in ("titr", "nazlib")
+        bold = name in ("titr", "nazlib", "notosans_bold", "naskh_bold")
         self.main = _font(name, px)
         self.latin = _font("latin_bold" if bold else "latin", round(px * 0.85))
         self.px = px

@@ -2,8 +2,9 @@
 
 It chooses the language per page, undoes rotation, skew, noise and uneven light when measurement
 says the page has them, then runs the passes over word boxes in order: page read -> Latin terms
-re-read -> lost lines re-read -> numbers checked -> reading order. Tesseract itself is run only by
-ingest/tesseract.py, through the `Reader` of ingest/reading.py. The choices and thresholds below
+re-read -> lost lines re-read -> numbers checked -> thousands separators restored -> reading
+order. Tesseract itself is run only by ingest/tesseract.py, through the `Reader` of
+ingest/reading.py. The choices and thresholds below
 were measured with `python -m bench.ocr` on synthetic letters (see ingest/letters.py); the
 figures are quoted where each choice is made.
 """
@@ -16,7 +17,7 @@ from PIL import Image
 
 from archive.errors import InputError
 from archive.models import WordBox
-from ingest import images, numbers, passes, tesseract
+from ingest import images, numbers, passes, separators, tesseract
 from ingest.reading import Reader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
 
@@ -40,6 +41,9 @@ class OcrSettings:
     # and let the readings vote (see _check_numbers).
     digit_pass: bool = True
     digit_lang: str = "Arabic"  # reads the crops too when the Persian model's readings of a date disagree
+    # Put back the thousands separators ٬ of amounts, which the Persian model cannot write (see
+    # ingest/separators.py), from the shapes of the printed glyphs.
+    separator_pass: bool = True
     # Re-read every band of ink rows in which the layout analysis found no word, so that no printed
     # line can vanish from the text without an attempt to read it.
     gap_pass: bool = True
@@ -106,6 +110,8 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         words = passes.read_gaps(words, page.image, reader, read.lang_code)
     if settings.digit_pass:
         words = numbers.check_numbers(words, page.image, reader, settings.persian_lang, settings.digit_lang)
+    if settings.separator_pass:
+        words = separators.restore_separators(words, page.image)
     words = [_to_original(w, page.scale) for w in passes.rtl_order(words)]
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),

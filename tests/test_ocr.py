@@ -40,6 +40,12 @@ def test_clean_letter(clean_letter):
     assert "N95" in result.text and "COVID-19" in result.text
 
 
+def test_amount_keeps_its_separators(clean_letter):
+    # The fas model cannot write ٬ (it is not in its unicharset); ingest/separators.py puts it back.
+    letter, result = clean_letter
+    assert recall([letter.amount], result.text, strict=True) == (1, 1)
+
+
 def test_letter_number_exact(clean_letter):
     # The fas model reads ۱۲۳۴/ص/۹۹ in visual order and loses the ص; the line re-read repairs it.
     letter, result = clean_letter
