@@ -21,9 +21,6 @@ from typing import Any, Protocol
 
 from archive.errors import TimedOut, TooLarge, WorkerCrashed
 
-# One Tesseract per core, each single-threaded: OpenMP threads only fight each other here.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
 
 class Executor(Protocol):
     def run(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
@@ -48,6 +45,7 @@ WATCH_SECONDS = 1.0  # how often a worker looks for its parent when the kernel c
 
 
 def _limit_worker(memory_bytes: int, parent: int = 0) -> None:
+    # One Tesseract per core, each single-threaded: OpenMP threads only fight each other here.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     if parent:
         _die_with(parent)

@@ -21,7 +21,6 @@ from ingest.textclean import clean, detect_lang, persian_lexicon
 
 RASTER_DPI = 300
 MAX_PIXELS = 60_000_000  # about A0 at 300 dpi; larger pages are rendered at a lower resolution
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2  # Pillow raises DecompressionBombError above this
 
 TEXT_TYPES = {detect.TEXT, detect.HTML, detect.DOCX, detect.ODT}
 IMAGE_PREFIX = "image/"
@@ -193,6 +192,8 @@ def _reverse_arabic_runs(line: str) -> str:
 
 def _open_image(path: Path) -> Image.Image:
     _register_heif()
+    # Pillow's bomb check is one process-wide number: set where images are opened, not at import.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2
     try:
         return Image.open(path)
     except Image.DecompressionBombError:
