@@ -33,6 +33,7 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "robustness"
 
 # How a failure message maps to the reason shown in the table, first match wins.
 REASONS = [
+    ("Sanad failed", "INTERNAL ERROR (a bug in Sanad)"),
     ("password", "encrypted / password-protected"),
     ("encrypted", "encrypted / password-protected"),
     ("too large", "too large"),
