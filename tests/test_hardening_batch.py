@@ -160,9 +160,16 @@ def test_two_concurrent_ingests_of_the_same_files(sanad, tmp_path):
     # the same moment race inside search/index.py, which this test does not cover.)
     (tmp_path / "first.txt").write_text("the archive's first document")
     sanad("ingest", str(tmp_path / "first.txt"))
-    runs = [sanad.popen("ingest", str(folder), "--json", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
-    outs = [p.communicate(timeout=600) for p in runs]
+    # Output to files: a run blocked on a full pipe nobody reads keeps its claims, and the
+    # other run rightly waits for it.
+    logs = [(tmp_path / f"run{i}.out", tmp_path / f"run{i}.err") for i in range(2)]
+    runs = []
+    for out, err in logs:
+        with open(out, "w") as o, open(err, "w") as e:
+            runs.append(sanad.popen("ingest", str(folder), "--json", stdout=o, stderr=e))
+    for proc in runs:
+        proc.wait(timeout=600)
+    outs = [(out.read_text(), err.read_text()) for out, err in logs]
     for proc, (out, err) in zip(runs, outs):
         assert proc.returncode == 0 and "Traceback" not in err, err
         rows = [json.loads(line) for line in out.splitlines()]
