@@ -209,7 +209,7 @@ def test_batch_keeps_zips_reports_failures_and_retries(tmp_path):
     batch = settle()
     status = {f.name: f.status for f in batch.files}
     # The ZIP is kept as an original and each file in it becomes a document of its own.
-    assert status == {"broken.pdf": "failed", "bundle.zip": "ingested", "bundle.zip/../../escape.txt": "ingested",
+    assert status == {"broken.pdf": "failed", "bundle.zip": "ingested", "bundle.zip/escape.txt": "ingested",
                       "bundle.zip/inner/a.txt": "ingested", "evil name_.txt": "ingested"}, batch.files
     assert not (tmp_path / "escape.txt").exists() and not (root / "escape.txt").exists()
     broken = next(f for f in batch.files if f.name == "broken.pdf")
