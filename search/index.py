@@ -6,6 +6,8 @@ replaced without touching ingest or the UI.
 
 from __future__ import annotations
 
+import fcntl
+
 import math
 import re
 import shutil
@@ -147,6 +149,18 @@ class SearchIndex:
         with _reading(f"reading its table of contents {tocs[-1].name if tocs else ''}".rstrip()):
             return open_whoosh_index(self.path)
 
+    @contextmanager
+    def _creating(self):
+        """Held while a new index is put in place: two processes (two ingests on a new archive)
+        would otherwise build in the same ``.new`` folder and rename each other's away."""
+        lock = self.path.with_name(self.path.name + ".lock")
+        with open(lock, "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def _create(self) -> None:
         # Built beside the old one and swapped in, so searches keep working meanwhile.
         fresh = self.path.with_name(self.path.name + ".new")
@@ -206,13 +220,17 @@ class SearchIndex:
         version; every document is then marked for indexing. True when that happened."""
         if self.current:
             return False
-        self._create()
+        with self._creating():
+            if self.current:  # another process made it while this one waited
+                return False
+            self._create()
         catalog.mark_all_unindexed()
         return True
 
     def rebuild(self, catalog: Catalog, progress=None) -> int:
         """Throw the index away and rebuild it from the catalog. Returns pages indexed."""
-        self._create()
+        with self._creating():
+            self._create()
         catalog.mark_all_unindexed()
         ids = catalog.unindexed()
         pages = 0
