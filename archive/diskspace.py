@@ -4,15 +4,13 @@ below which `sanad ingest` will not start."""
 from __future__ import annotations
 
 import errno
-import os
 import shutil
 import sqlite3
 from pathlib import Path
 
-from archive.errors import DiskFull, SanadError
+from archive.errors import DiskFull
 
-DEFAULT_MIN_FREE_MB = 200
-MIN_FREE_ENV = "SANAD_MIN_FREE_MB"
+MIN_FREE_ENV = "SANAD_MIN_FREE_MB"  # the min_free_mb setting's variable, named in messages
 
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
@@ -39,20 +37,12 @@ def disk_full(where: Path | str, exc: BaseException | None = None) -> DiskFull:
     return DiskFull(f"the disk that holds {where} is full{detail}")
 
 
-def min_free_mb(flag: float | None = None) -> float:
-    """The floor in MB: the --min-free flag, else $SANAD_MIN_FREE_MB, else the default. Read
-    when called, so a test or a long-running server can change it."""
-    if flag is not None:
-        value = flag
-    else:
-        raw = os.environ.get(MIN_FREE_ENV, "").strip()
-        try:
-            value = float(raw) if raw else DEFAULT_MIN_FREE_MB
-        except ValueError:
-            raise SanadError(f"{MIN_FREE_ENV}={raw!r} is not a number of megabytes") from None
-    if value < 0:
-        raise SanadError(f"the free-space floor must be 0 MB or more, not {value:g}")
-    return value
+def min_free_mb(flag: float | None = None, root: Path | None = None) -> float:
+    """The floor in MB: the --min-free flag, else the `min_free_mb` setting (ARCHIVE/sanad.toml,
+    $SANAD_MIN_FREE_MB). Read when called, so a test or a long-running server can change it."""
+    from archive import settings
+
+    return settings.load(root, flags={"min_free_mb": flag}).min_free_mb
 
 
 def check_floor(root: Path, floor_mb: float) -> None:

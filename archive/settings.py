@@ -66,7 +66,7 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "fals
 SETTINGS: tuple[Setting, ...] = (
     # -- ingest --
     Setting("jobs", 0, "pages processed at once on this machine; 0 means one per core", "ingest"),
-    Setting("min_free_mb", 200, "ingest refuses to start when the archive's disk has less free space (MB)", "ingest"),
+    Setting("min_free_mb", 200.0, "ingest refuses to start when the archive's disk has less free space (MB)", "ingest"),
     Setting("index_every_seconds", 5.0, "how stale the search index may get while a batch runs", "ingest"),
     Setting("max_zip_depth", 3, "ZIPs inside ZIPs are opened this many levels deep", "ingest"),
     Setting("page_timeout", 900.0, "seconds one page may take before it is stopped and recorded as failed", "ingest"),

@@ -16,11 +16,10 @@ from PIL import Image, ImageSequence
 
 from archive.errors import InputError, TooLarge, UnsupportedFile
 from archive.models import WordBox
-from ingest import detect, office, poppler
+from archive.settings import Settings, defaults
+from ingest import detect, images, office, poppler
 from ingest.textclean import clean, detect_lang, persian_lexicon
 
-RASTER_DPI = 300
-MAX_PIXELS = 60_000_000  # about A0 at 300 dpi; larger pages are rendered at a lower resolution
 
 TEXT_TYPES = {detect.TEXT, detect.HTML, detect.DOCX, detect.ODT}
 IMAGE_PREFIX = "image/"
@@ -58,18 +57,21 @@ def count_pages(path: Path, media_type: str) -> int:
     raise UnsupportedFile(f"files of type {media_type} are not supported")
 
 
-def extract_page(path: Path, media_type: str, number: int) -> PageResult:
+def extract_page(path: Path, media_type: str, number: int, settings: Settings | None = None) -> PageResult:
+    """One page's text. ``settings`` are the limits it is read within (the pipeline hands the
+    archive's to each worker with the page); the defaults otherwise."""
+    settings = settings or defaults()
     if media_type in TEXT_TYPES:
         page = _text_pages(path, media_type)[number - 1]
         text = clean(page.text)
         return PageResult(number, text, "text", detect_lang(text), encoding=page.encoding,
                           nuls_removed=page.nuls_removed)
     if media_type == detect.PDF:
-        return _pdf_page(path, number)
+        return _pdf_page(path, number, settings)
     if media_type.startswith(IMAGE_PREFIX):
-        with _open_image(path) as im:
+        with _open_image(path, settings.max_pixels) as im:
             ImageSequence.Iterator(im)[number - 1]  # seeks the frame
-            return _ocr(number, _load_frame(im))
+            return _ocr(number, _load_frame(im, settings.max_pixels), settings)
     raise UnsupportedFile(f"files of type {media_type} are not supported")
 
 
@@ -104,14 +106,16 @@ def _read_text_pages(name: str, media_type: str, _size: int, _mtime_ns: int) -> 
 LAYER_BOX_DPI = 150  # the coordinates of a text layer's word boxes: the page image is drawn at this size
 
 
-def _pdf_page(path: Path, number: int) -> PageResult:
-    raw = poppler.page_text(path, number)
+def _pdf_page(path: Path, number: int, settings: Settings) -> PageResult:
+    timeout = settings.poppler_timeout
+    raw = poppler.page_text(path, number, timeout)
     layer = text_layer_verdict(raw)
     if layer is None:
-        return _ocr(number, _rasterize(path, number))
-    width_pt, height_pt = poppler.page_size(path, number)
+        return _ocr(number, _rasterize(path, number, settings), settings)
+    width_pt, height_pt = poppler.page_size(path, number, timeout)
     scale = LAYER_BOX_DPI / 72
-    words = _layer_words(poppler.page_words(path, number, scale), reversed_layer=layer != _unfolded(clean(raw)))
+    words = _layer_words(poppler.page_words(path, number, scale, timeout),
+                         reversed_layer=layer != _unfolded(clean(raw)))
     return PageResult(number, layer, "text", detect_lang(layer), None,
                       round(width_pt * scale), round(height_pt * scale), words)
 
@@ -132,16 +136,18 @@ def _layer_words(words: list[WordBox], *, reversed_layer: bool) -> list[WordBox]
     return fixed
 
 
-def _rasterize(path: Path, number: int) -> Image.Image:
-    dpi = RASTER_DPI
-    width_pt, height_pt = poppler.page_size(path, number)
+def _rasterize(path: Path, number: int, settings: Settings) -> Image.Image:
+    """The page at the raster_dpi setting, or lower when that would exceed max_pixels (what
+    OCR is given at most: rendering more only to scale it down again is wasted)."""
+    dpi, limit = settings.raster_dpi, settings.max_pixels
+    width_pt, height_pt = poppler.page_size(path, number, settings.poppler_timeout)
     pixels = (width_pt / 72 * dpi) * (height_pt / 72 * dpi)
-    if pixels > MAX_PIXELS:
-        dpi = max(20, int(dpi * (MAX_PIXELS / pixels) ** 0.5))
-        if (width_pt / 72 * dpi) * (height_pt / 72 * dpi) > MAX_PIXELS:
+    if pixels > limit:
+        dpi = max(20, int(dpi * (limit / pixels) ** 0.5))
+        if (width_pt / 72 * dpi) * (height_pt / 72 * dpi) > limit:
             raise TooLarge(f"page {number} is too large to render ({width_pt:.0f} x {height_pt:.0f} pt)")
     # Grey, because OCR reads grey: a third of the bytes for pdftoppm to write and Pillow to read.
-    return poppler.render(path, number, dpi, grayscale=True)
+    return poppler.render(path, number, dpi, grayscale=True, timeout=settings.poppler_timeout)
 
 
 _REPLACEMENT = re.compile("[\ufffd\ue000-\uf8ff]")
@@ -190,10 +196,10 @@ def _reverse_arabic_runs(line: str) -> str:
 
 # -- images -----------------------------------------------------------------------------
 
-def _open_image(path: Path) -> Image.Image:
+def _open_image(path: Path, max_pixels: int = images.MAX_PIXELS) -> Image.Image:
     _register_heif()
     # Pillow's bomb check is one process-wide number: set where images are opened, not at import.
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 2
+    Image.MAX_IMAGE_PIXELS = 2 * images.hard_max_pixels(max_pixels)
     try:
         return Image.open(path)
     except Image.DecompressionBombError:
@@ -202,9 +208,13 @@ def _open_image(path: Path) -> Image.Image:
         raise InputError(f"a damaged or unsupported image ({exc})") from None
 
 
-def _load_frame(im: Image.Image) -> Image.Image:
-    if im.width * im.height > MAX_PIXELS:
-        raise TooLarge(f"the image is {im.width} x {im.height} pixels; the limit is {MAX_PIXELS:,} pixels")
+def _load_frame(im: Image.Image, max_pixels: int) -> Image.Image:
+    """The frame decoded. Up to 4x max_pixels is decoded (OCR then reads it scaled down to
+    max_pixels); beyond that it is no page but a bomb."""
+    limit = images.hard_max_pixels(max_pixels)
+    if im.width * im.height > limit:
+        raise TooLarge(f"the image is {im.width} x {im.height} pixels; the limit is {limit:,} pixels"
+                       " (4 times the max_pixels setting)")
     try:
         im.load()
         return im.copy()
@@ -224,9 +234,9 @@ def _register_heif() -> None:
         pass
 
 
-def _ocr(number: int, image: Image.Image) -> PageResult:
-    from ingest.ocr import ocr_image
+def _ocr(number: int, image: Image.Image, settings: Settings) -> PageResult:
+    from ingest.ocr import OcrSettings, ocr_image
 
-    result = ocr_image(image)
+    result = ocr_image(image, OcrSettings(timeout=settings.tesseract_timeout, max_pixels=settings.max_pixels))
     return PageResult(number, result.text, "ocr", result.lang,
                       result.confidence, result.width, result.height, result.words)

@@ -10,11 +10,16 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from archive.errors import InputError, TooLarge
+from archive.settings import BY_NAME
 
-MAX_PIXELS = 40_000_000  # what Tesseract is given at most (an A4 page at 600 dpi is 35 MP)
-# Larger images are downscaled to MAX_PIXELS, up to this size; beyond it the file is refused:
-# it is either not a page or a decompression bomb.
-HARD_MAX_PIXELS = 4 * MAX_PIXELS
+MAX_PIXELS = BY_NAME["max_pixels"].default  # what Tesseract is given at most (the max_pixels setting)
+# Larger images are downscaled to max_pixels, up to this many times it; beyond it the file is
+# refused: it is either not a page or a decompression bomb.
+HARD_LIMIT_FACTOR = 4
+
+
+def hard_max_pixels(max_pixels: int) -> int:
+    return HARD_LIMIT_FACTOR * max_pixels
 
 # Share of isolated dark pixels above which a 3x3 median helps: clean letters and real scans 0-0.001,
 # simulated scan (1% noise) 0.0037, 4% salt-and-pepper 0.016.
@@ -45,13 +50,13 @@ def to_gray(image: Image.Image) -> Image.Image:
     return image if image.mode == "L" else image.convert("L")
 
 
-def guard_size(image: Image.Image, max_pixels: int = MAX_PIXELS,
-               hard_max_pixels: int = HARD_MAX_PIXELS) -> Image.Image:
-    """Downscale an image above `max_pixels`; refuse one above `hard_max_pixels`."""
+def guard_size(image: Image.Image, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Downscale an image above `max_pixels`; refuse one above `hard_max_pixels(max_pixels)`."""
     pixels = image.width * image.height
-    if pixels > hard_max_pixels:
+    hard_limit = hard_max_pixels(max_pixels)
+    if pixels > hard_limit:
         raise TooLarge(f"image of {image.width}x{image.height} pixels ({pixels / 1e6:.0f} MP) is above "
-                       f"the limit of {hard_max_pixels / 1e6:.0f} MP; scan it at a lower resolution")
+                       f"the limit of {hard_limit / 1e6:.0f} MP; scan it at a lower resolution")
     if pixels > max_pixels:
         scale = (max_pixels / pixels) ** 0.5
         size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))

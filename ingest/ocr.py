@@ -17,6 +17,7 @@ from PIL import Image
 
 from archive.errors import InputError
 from archive.models import WordBox
+from archive.settings import BY_NAME
 from ingest import images, numbers, passes, separators, tesseract
 from ingest.reading import Reader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
@@ -51,7 +52,8 @@ class OcrSettings:
     # A first pass below this mean word confidence asks OSD for rotation and script. Upright Persian
     # pages score 78-90 even when degraded; English pages read as Persian ~59, upside-down ~29.
     retry_confidence: float = 70.0
-    timeout: float = 120.0  # seconds per Tesseract call
+    timeout: float = BY_NAME["tesseract_timeout"].default  # seconds per Tesseract call
+    max_pixels: int = BY_NAME["max_pixels"].default  # larger pages are read at a lower resolution
 
     def reader(self) -> Reader:
         return TesseractReader(keep_noisy_rows=self.keep_noisy_rows, dpi=self.dpi, timeout=self.timeout)
@@ -89,7 +91,7 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         gray = images.to_gray(images.load_upright(image))
     except OSError as exc:
         raise InputError(f"cannot read the image: {exc}") from exc
-    gray = images.guard_size(gray)
+    gray = images.guard_size(gray, settings.max_pixels)
     if gray.width < 8 or gray.height < 8:
         raise InputError(f"image of {gray.width}x{gray.height} pixels is too small to hold text")
 

@@ -11,14 +11,16 @@ import getpass
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from archive.archive import Archive
 from archive.catalog import now
 from archive import diskspace
+from archive import settings as settings_table
 from archive.errors import DiskFull, IndexDamaged, InputError, InternalError, SanadError
 from archive.models import Document, Page, Receipt
+from archive.settings import Settings
 from ingest import detect, extract, unzip
 from ingest.claims import Claims
 from ingest.failures import LOG_NAME, classify, stops_batch
@@ -27,8 +29,6 @@ from ingest.executor import Executor, InlineExecutor, ProcessExecutor
 from search.dates import find_dates
 from search.index import SearchIndex, damage_detail
 
-INDEX_EVERY_SECONDS = 5.0  # how stale the index may be while a batch runs (each commit costs ~0.1 s)
-MAX_ZIP_DEPTH = 3
 COPY = "copy"  # staging status of a second copy of a file in progress; never reported
 
 
@@ -51,37 +51,44 @@ class PageTask:
     original: str
     media_type: str
     number: int
+    # The limits its extraction works within, handed to the worker with the page (a pool worker
+    # or a machine of the cluster reads no settings of its own).
+    settings: Settings = field(default_factory=settings_table.defaults, compare=False)
 
 
 def cluster_address(flag: str | None = None, root: Path | None = None) -> str | None:
     """The cluster an ingest runs on: the --cluster flag, else the `cluster` setting
     (ARCHIVE/sanad.toml or $SANAD_CLUSTER); None runs it on this machine."""
-    from archive import settings
-
-    return settings.load(root, flags={"cluster": flag}).cluster or None
+    return settings_table.load(root, flags={"cluster": flag}).cluster or None
 
 
-def default_executor(jobs: int | None = None, cluster: str | None = None, root: Path | None = None) -> Executor:
-    address = cluster_address(cluster, root)
-    if address:
+def default_executor(jobs: int | None = None, cluster: str | None = None, root: Path | None = None,
+                     current: Settings | None = None) -> Executor:
+    current = current or settings_table.load(root, flags={"jobs": jobs, "cluster": cluster})
+    if current.cluster:
         from ingest.cluster import DaskExecutor  # loads dask only when a cluster is used
 
-        return DaskExecutor(address)
-    return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
+        return DaskExecutor(current.cluster)
+    if current.jobs == 1:
+        return InlineExecutor()
+    return ProcessExecutor(current.jobs or None, timeout=current.page_timeout,
+                           memory_limit=current.worker_memory_mb << 20)
 
 
 def run_page(task: PageTask) -> extract.PageResult:
-    return extract.extract_page(Path(task.original), task.media_type, task.number)
+    return extract.extract_page(Path(task.original), task.media_type, task.number, task.settings)
 
 
 class Ingestor:
     def __init__(self, archive: Archive, *, jobs: int | None = None, executor: Executor | None = None,
-                 actor: str | None = None, notify: Callable[[str], None] | None = None):
+                 actor: str | None = None, notify: Callable[[str], None] | None = None,
+                 settings: Settings | None = None):
         self.archive = archive
         self.catalog = archive.catalog
+        self.settings = settings or settings_table.load(archive.root, flags={"jobs": jobs})
         self.notify = notify or _stderr
         self.index = SearchIndex(archive.index_dir, notify=self.notify)
-        self.executor = executor or default_executor(jobs, root=archive.root)
+        self.executor = executor or default_executor(current=self.settings)
         self.actor = actor or _user()
         self.log = archive.root / LOG_NAME
         self.internal_errors = 0  # failures that are Sanad's bugs, not the files' faults
@@ -110,7 +117,7 @@ class Ingestor:
                 on_file(result)
 
         try:
-            diskspace.check_floor(self.archive.root, diskspace.min_free_mb(min_free_mb))
+            diskspace.check_floor(self.archive.root, diskspace.min_free_mb(min_free_mb, self.archive.root))
             self.archive.store.clean_tmp()
             self.catch_up_index()
             entries: Iterable[Entry] = expand(paths)
@@ -176,12 +183,12 @@ class Ingestor:
             self._open[doc.id] = (result, len(pending))
             original = str(self.archive.original_path(doc.id))
             for number in pending:
-                yield PageTask(doc.id, original, doc.media_type, number)
+                yield PageTask(doc.id, original, doc.media_type, number, self.settings)
 
     def _zip_members(self, doc, name, depth) -> Iterator[Entry]:
         """Each file in a ZIP becomes a document of its own; the ZIP itself stays as an original.
         Members are unpacked again even when the ZIP is known, so an interrupted run completes."""
-        if depth >= MAX_ZIP_DEPTH:
+        if depth >= self.settings.max_zip_depth:
             return  # such a ZIP was recorded as failed when first seen this deep
         folder = self.archive.store.scratch(f"unzip-{doc.id[:16]}-{depth}")
         try:
@@ -246,8 +253,9 @@ class Ingestor:
                 self.catalog.set_media_type(doc.id, doc.media_type)
             if doc.media_type == detect.ZIP:
                 # A container: its files become documents of their own, it has no pages itself.
-                if depth >= MAX_ZIP_DEPTH:
-                    raise InputError(f"ZIPs nested more than {MAX_ZIP_DEPTH} deep are not unpacked")
+                if depth >= self.settings.max_zip_depth:
+                    raise InputError(f"ZIPs nested more than {self.settings.max_zip_depth} deep are not unpacked"
+                                     " (the max_zip_depth setting)")
                 unzip.members(stored.path)  # a ZIP that cannot be opened fails here, on its own line
                 self.catalog.set_status(doc.id, "done")
                 return FileResult(name, "ingested", doc.id, 0, member_of=member_of), doc
@@ -346,7 +354,7 @@ class Ingestor:
         self._flush_index()
 
     def _maybe_flush_index(self) -> None:
-        if self._to_index and time.monotonic() - self._indexed_at > INDEX_EVERY_SECONDS:
+        if self._to_index and time.monotonic() - self._indexed_at > self.settings.index_every_seconds:
             self._flush_index()
 
     def _flush_index(self) -> None:

@@ -10,18 +10,19 @@ from pathlib import Path
 
 from archive.errors import EncryptedFile, InputError, ToolMissing
 from archive.models import WordBox
+from archive.settings import BY_NAME
 
-TIMEOUT = 120  # seconds per call; a PDF that takes longer is treated as broken
+TIMEOUT = BY_NAME["poppler_timeout"].default  # seconds per call; a PDF that takes longer is broken
 PACKAGES = "poppler-utils"
 
 
-def _run(args: list[str], timeout: int = TIMEOUT) -> subprocess.CompletedProcess:
+def _run(args: list[str], timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     if shutil.which(args[0]) is None:
         raise ToolMissing(f"{args[0]} is not installed; install the Debian package {PACKAGES}")
     try:
         return subprocess.run(args, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise InputError(f"{args[0]} gave up after {timeout} s: the PDF is too complex or broken") from None
+        raise InputError(f"{args[0]} gave up after {timeout:.0f} s: the PDF is too complex or broken") from None
 
 
 def _explain(stderr: bytes) -> str:
@@ -56,9 +57,9 @@ def page_count(path: Path) -> int:
     return pages
 
 
-def page_text(path: Path, number: int) -> str:
+def page_text(path: Path, number: int, timeout: float = TIMEOUT) -> str:
     """The text layer of one page (1-based), in poppler's reading order."""
-    proc = _run(["pdftotext", "-f", str(number), "-l", str(number), "-enc", "UTF-8", str(path), "-"])
+    proc = _run(["pdftotext", "-f", str(number), "-l", str(number), "-enc", "UTF-8", str(path), "-"], timeout)
     if proc.returncode != 0:
         raise InputError(f"the text of page {number} cannot be read ({_explain(proc.stderr)})")
     return proc.stdout.decode("utf-8", "replace").replace("\f", "")
@@ -87,14 +88,14 @@ def render(path: Path, number: int, dpi: int, *, grayscale: bool = False, timeou
 _XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
-def page_words(path: Path, number: int, scale: float = 1.0) -> list[WordBox]:
+def page_words(path: Path, number: int, scale: float = 1.0, timeout: float = TIMEOUT) -> list[WordBox]:
     """The words of one page's text layer with their boxes, in points times ``scale``.
 
     A text layer has no confidence; its words get 100. A page poppler lays out differently
     from ``page_text`` only loses its outlines, never its text, so a failure here gives [].
     """
     proc = _run(["pdftotext", "-bbox-layout", "-f", str(number), "-l", str(number), "-enc", "UTF-8",
-                 str(path), "-"])
+                 str(path), "-"], timeout)
     if proc.returncode != 0:
         return []
     try:
@@ -123,9 +124,9 @@ _SIZE = re.compile(r"^Page\s+\d+\s+size:\s+([\d.]+) x ([\d.]+)")
 _ROT = re.compile(r"^Page\s+\d+\s+rot:\s+(\d+)")
 
 
-def page_size(path: Path, number: int) -> tuple[float, float]:
+def page_size(path: Path, number: int, timeout: float = TIMEOUT) -> tuple[float, float]:
     """Width and height of one page in points (1/72 inch), rotation applied."""
-    proc = _run(["pdfinfo", "-f", str(number), "-l", str(number), str(path)])
+    proc = _run(["pdfinfo", "-f", str(number), "-l", str(number), str(path)], timeout)
     # poppler reports no size for some broken PDFs: assume US Letter, the common default.
     width, height, rotation = 612.0, 792.0, 0
     for line in proc.stdout.decode("utf-8", "replace").splitlines():

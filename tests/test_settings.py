@@ -89,3 +89,14 @@ def test_the_dictionary_setting_is_read_when_a_search_needs_it(tmp_path, monkeyp
     assert archive_glossary(tmp_path).wiktionary_path == WIKTIONARY_PATH
     (tmp_path / "sanad.toml").write_text(f'dictionary = "{tmp_path / "mine.txt"}"\n')
     assert archive_glossary(tmp_path).wiktionary_path == tmp_path / "mine.txt"
+
+
+def test_the_archive_settings_reach_the_page_workers(sanad, tmp_path):
+    from PIL import Image
+
+    archive = sanad.archive_dir
+    archive.mkdir(parents=True, exist_ok=True)
+    (archive / "sanad.toml").write_text("[ocr]\nmax_pixels = 1000\n")
+    Image.new("L", (100, 50), 255).save(tmp_path / "page.png")
+    (row,) = sanad.json("ingest", str(tmp_path / "page.png"), "--jobs", "2", check=1)
+    assert row["status"] == "failed" and "the limit is 4,000 pixels" in row["error"], row
