@@ -137,9 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_settings)
 
     p = sub.add_parser("ui", help="start the web workbench")
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: only this computer can connect)")
+    p.add_argument("--port", type=int, default=None, help="port (default: the port setting, 8501)")
+    p.add_argument("--address", default=None,
+                   help="address to listen on (default: the address setting, 127.0.0.1: only this computer "
+                        "can connect)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="a host name browsers use to reach the workbench, besides localhost and the address "
                         "(repeatable; needed with --address 0.0.0.0; *.example.org for a domain's hosts)")
@@ -466,7 +467,9 @@ def cmd_ui(args) -> int:
     server = Path(__file__).with_name("serve.py")  # app.py behind Sanad's Host check and headers
     env = os.environ | {"SANAD_ARCHIVE": str(archive.root.resolve())}
 
-    mode = settings.load(archive.root, flags={"auth": "local" if args.team else None}).auth
+    current = settings.load(archive.root, flags={"auth": "local" if args.team else None, "port": args.port,
+                                                 "address": args.address})
+    mode, args.port, args.address = current.auth, current.port, current.address
     if mode != "none":
         check_team_mode(archive, mode)  # refuses, saying what is missing
         env["SANAD_AUTH"] = mode
