@@ -408,12 +408,11 @@ class SearchIndex:
         maps = [tiers.typed_kinds(typed, reader)]
         for expansion in (expanded.expansions if expanded else []):
             kind = tiers.EXPANSION_KINDS.get(expansion.kind, "translation")
-            for alternative in expansion.added:
-                try:
-                    alt = parse_query(f'"{alternative}"', self.schema, expanded.whole_words)
-                except QueryError:
-                    continue
-                maps.append(tiers.kinds_of(tiers.query_terms(alt, reader), kind))
+            try:  # one parse for all the alternatives of an expansion
+                alt = parse_query(" OR ".join(f'"{a}"' for a in expansion.added), self.schema, expanded.whole_words)
+            except QueryError:
+                continue
+            maps.append(tiers.kinds_of(tiers.query_terms(alt, reader), kind))
         if extra is not None:
             maps.append(tiers.kinds_of(tiers.query_terms(extra, reader), "feedback"))
         return tiers.merge_kinds(*maps)
@@ -428,8 +427,10 @@ class SearchIndex:
         typed_only = {d: {p for p in m if kinds.get(p, "typed") == "typed"} for d, m in matched.items()}
         pages = [(docnum, searcher.stored_fields(docnum), marked[docnum]) for docnum in docnums]
         spans_found = page_spans(searcher, [(d, stored.get("text", ""), m) for d, stored, m in pages], self.schema)
-        focus_found = page_spans(searcher, [(d, stored.get("text", ""), typed_only[d]) for d, stored, _ in pages],
-                                 self.schema)
+        # the typed words' ranges are read apart only for pages that hold other marked words too
+        apart = [(d, stored.get("text", ""), typed_only[d]) for d, stored, m in pages if typed_only[d] != m]
+        focus_of = dict(zip([d for d, _, _ in apart], page_spans(searcher, apart, self.schema)))
+        focus_found = [focus_of.get(d) for d in docnums]
         hits = []
         for (docnum, score), (_, stored, terms_found), spans, focus in zip(found, pages, spans_found, focus_found):
             terms = sorted({t for _, t in terms_found})
@@ -707,7 +708,9 @@ def feedback_ranking(searcher, query, schema, limit: int, evaluation: ranking.Ev
     docnums, scores = all_scores(searcher, query, evaluation)
     page_tiers = None
     if first_tier is not None:
-        page_tiers = tiers.tier_of(docnums, all_scores(searcher, first_tier, evaluation)[0])
+        # only which pages it matches counts: evaluated unscored
+        typed_pages = all_scores(searcher, Q.ConstantScoreQuery(first_tier, 1.0), evaluation)[0]
+        page_tiers = tiers.tier_of(docnums, typed_pages)
     extra = _feedback_terms(searcher, _tiered(searcher, docnums, scores, page_tiers, FEEDBACK_DOCS), schema)
     if extra is None:
         return _tiered(searcher, docnums, scores, page_tiers, limit), len(docnums), query
