@@ -337,7 +337,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def create_batch(root: Path, uploads: list[tuple[str, bytes]], source: str, tags: list[str]) -> Path:
+def create_batch(root: Path, uploads: list[tuple[str, bytes]], source: str, tags: list[str],
+                 collection: str | None = None) -> Path:
     """Save uploaded files into a new batch folder; returns the folder. ZIPs are saved as they
     are: ingest keeps each ZIP as an original and makes every file in it a document."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -350,7 +351,7 @@ def create_batch(root: Path, uploads: list[tuple[str, bytes]], source: str, tags
         path.write_bytes(data)
         entries.append(path.name)
     manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "source": source, "tags": tags,
+                "source": source, "tags": tags, **({"collection": collection} if collection else {}),
                 "files": [{"name": n, "sha256": _sha256(files_dir / n)} for n in entries]}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return folder
@@ -372,6 +373,8 @@ def start_ingest(root: Path, folder: Path, names: list[str] | None = None) -> No
         cmd += ["--source", manifest["source"]]
     for tag in manifest.get("tags", []):
         cmd += ["--tag", tag]
+    if manifest.get("collection"):  # team mode: the collection the uploader chose
+        cmd += ["--collection", manifest["collection"]]
     offset = len(_read_log(folder))
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     with open(folder / LOG, "a", encoding="utf-8") as out, open(folder / "ingest.err", "a") as err:
