@@ -242,3 +242,16 @@ def test_feedback_words_come_only_from_readable_pages(team, tmp_path):
     assert "contract" in feedback_words(None) or "contracts" in feedback_words(None)  # B's word, unfiltered
     words = feedback_words(vera)
     assert words and not {"contract", "contracts", "memo", "zanzibarit", "zanzibarite"} & words, words
+
+
+def test_a_viewer_may_not_edit(team):
+    from archive.errors import AccessDenied
+
+    catalog = _archive(team).catalog
+    a_id = next(d.id for d in catalog.list_documents() if d.filename == "a.pdf")
+    b_id = next(d.id for d in catalog.list_documents() if d.filename == "b.pdf")
+    with pytest.raises(AccessDenied):
+        member.require_edit(catalog, collections.access_for(catalog, "vera"), a_id)
+    member.require_edit(catalog, collections.access_for(catalog, "ed"), b_id)
+    with pytest.raises(NotFound):  # not readable: as missing, not "denied"
+        member.require_edit(catalog, collections.access_for(catalog, "ed"), a_id)

@@ -173,6 +173,10 @@ with st.form(f"meta_{doc.id}"):
 if saved:
     new_tags = sorted({t.strip() for t in tags.split(",") if t.strip()})
     try:
+        if auth.team():
+            from search.access import require_edit
+
+            require_edit(catalog, auth.current(), doc.id)  # the form is hidden too; this is the check
         catalog.update_metadata(doc.id, web.current_actor(), title=title.strip(), source=source.strip(),
                                 notes=notes, tags=new_tags)
         SearchIndex(archive.index_dir).update_documents(catalog, [doc.id])
