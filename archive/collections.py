@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from archive import audit
 from archive.catalog import Catalog, now
-from archive.errors import AccessDenied, InputError, NotFound
+from archive.errors import InputError, NotFound
 
 DEFAULT = "default"
 ROLES = ("viewer", "editor", "admin")  # each may do what the one before may, and more
@@ -128,11 +128,6 @@ def revoke(catalog: Catalog, name: str, user: str, *, actor: str, address: str |
             raise NotFound(f"{user!r} is not a member of {name!r}")
         db.execute("DELETE FROM memberships WHERE collection = ? AND user = ?", (name, user))
         audit.write(db, actor, "revoke", None, {"collection": name, "user": user, "old": old[0]}, address)
-
-
-def check_manage(access: Access, name: str) -> None:
-    if access.managed is not None and name not in access.managed:
-        raise AccessDenied(f"{access.user!r} is not an admin of the collection {name!r}")
 
 
 # -- documents --------------------------------------------------------------------------------------

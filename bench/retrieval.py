@@ -467,7 +467,13 @@ class PageMaker:
             "source": rng.choice(["ministry of oil", "central bank", "customs office"]),
             "tags": rng.choice(["urgent", "contract,urgent", "audit", ""]),
             "dates": day.strftime("%Y%m%d"), "added": dt.datetime(2024, 1, 1) + dt.timedelta(minutes=i),
+            # team mode: each document in one of four collections, one in eight also in a fifth
+            "collections": COLLECTIONS[(i // 10) % 4] + (",shared" if (i // 10) % 8 == 0 else ""),
         }
+
+
+COLLECTIONS = ("desk-a", "desk-b", "desk-c", "desk-d")
+MEMBER_READS = frozenset({"desk-a", "desk-b"})  # a member of two of the four desks
 
 
 def _cumulative(pairs):
@@ -609,6 +615,25 @@ def run_speed(args, workdir: Path):
             sx.search(text, limit=20)
             times.append((time.perf_counter() - t0) * 1000)
         print(f"    {kind:9} p50 {percentile(times, 50):7.1f} ms   p95 {percentile(times, 95):7.1f} ms")
+    # Team mode: every query of a member carries their collections (search.index.access_filter).
+    # Unfiltered and filtered runs alternate per query, so that neither gets a warmer cache.
+    # Two members: one of two desks (half the pages), and one of all four, where the filter keeps
+    # every page and so costs the most for what it narrows.
+    for reads in (MEMBER_READS, frozenset(COLLECTIONS)):
+        print(f"  SearchIndex.search with a collection filter ({', '.join(sorted(reads))} of "
+              f"{len(COLLECTIONS)} desks) against the same queries unfiltered:")
+        sx.search("warm", limit=20, readable=reads)
+        for kind, texts in kinds.items():
+            plain, narrowed = [], []
+            for text in texts:
+                for readable, times in ((None, plain), (reads, narrowed)):
+                    t0 = time.perf_counter()
+                    sx.search(text, limit=20, readable=readable)
+                    times.append((time.perf_counter() - t0) * 1000)
+            p50, f50 = percentile(plain, 50), percentile(narrowed, 50)
+            print(f"    {kind:9} unfiltered p50 {p50:7.1f} ms  p95 {percentile(plain, 95):7.1f} ms   "
+                  f"filtered p50 {f50:7.1f} ms  p95 {percentile(narrowed, 95):7.1f} ms   "
+                  f"({(f50 / p50 - 1) * 100:+.1f}% at p50; mean {sum(narrowed) / sum(plain) * 100 - 100:+.1f}%)")
 
 
 def _read_through(folder: Path) -> int:

@@ -47,3 +47,13 @@ def exported(catalog, access: Access, query: str, hits: list, *, kind: str, addr
     kept = [h for h in hits if ids is None or h.document_id in ids]
     audit.record(catalog, access.user, "export", None, {"query": query, "rows": len(kept), "format": kind}, address)
     return kept
+
+
+def require_edit(catalog, access: Access, doc_id: str) -> None:
+    """AccessDenied unless ``access`` may edit the document (checked where the change is saved,
+    not only by hiding the form)."""
+    from archive.errors import AccessDenied
+
+    collections.readable_document(catalog, access, doc_id)
+    if not access.may_edit(collections.of_document(catalog, doc_id)):
+        raise AccessDenied(f"{access.user!r} may read this document but not change it")

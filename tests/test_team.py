@@ -212,3 +212,46 @@ def test_users_add_rejects_short_passwords_and_duplicates(team):
     assert _stdin(team, ["users", "add", "shorty", "--password-stdin"], "short\n").returncode == 5
     proc = _stdin(team, ["users", "add", "vera", "--password-stdin"], PASSWORD + "\n")
     assert proc.returncode == 5 and "already" in proc.stderr
+
+
+def test_feedback_words_come_only_from_readable_pages(team, tmp_path):
+    """Feedback takes words from the best pages of the first pass; filtered, those are readable
+    pages, so a word only a page of B has never joins a member's query."""
+    from search import index as si
+    from search.query import parse_query
+    from search.schema import weighting
+
+    files = tmp_path / "filler"
+    files.mkdir()
+    # enough pages that a word on one page is under FEEDBACK_MAX_DF of them
+    fillers = [make_text_pdf(files / f"filler-{i}.pdf", [f"filler page {i} about lighthouse keepers and tides"])
+               for i in range(14)]
+    team("collections", "create", "F")
+    team("ingest", "--collection", "F", *map(str, fillers))
+    archive = _archive(team)
+    sx = si.SearchIndex(archive.index_dir)
+    vera = collections.access_for(archive.catalog, "vera").readable
+
+    def feedback_words(readable):
+        ix = si.open_whoosh_index(sx.path)
+        query = si.access_filter(parse_query("walrus", sx.schema), readable)
+        with ix.searcher(weighting=weighting()) as searcher:
+            _, _, final = si.feedback_ranking(searcher, query, sx.schema, 10)
+        return {leaf.text for leaf in final.leaves() if getattr(leaf, "fieldname", "") == "text"}
+
+    assert "contract" in feedback_words(None) or "contracts" in feedback_words(None)  # B's word, unfiltered
+    words = feedback_words(vera)
+    assert words and not {"contract", "contracts", "memo", "zanzibarit", "zanzibarite"} & words, words
+
+
+def test_a_viewer_may_not_edit(team):
+    from archive.errors import AccessDenied
+
+    catalog = _archive(team).catalog
+    a_id = next(d.id for d in catalog.list_documents() if d.filename == "a.pdf")
+    b_id = next(d.id for d in catalog.list_documents() if d.filename == "b.pdf")
+    with pytest.raises(AccessDenied):
+        member.require_edit(catalog, collections.access_for(catalog, "vera"), a_id)
+    member.require_edit(catalog, collections.access_for(catalog, "ed"), b_id)
+    with pytest.raises(NotFound):  # not readable: as missing, not "denied"
+        member.require_edit(catalog, collections.access_for(catalog, "ed"), a_id)

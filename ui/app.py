@@ -14,7 +14,7 @@ if str(REPO) not in sys.path:  # `streamlit run ui/app.py` only puts ui/ on the 
 
 import streamlit as st  # noqa: E402
 
-from ui import web  # noqa: E402
+from ui import auth, web  # noqa: E402
 
 # A file, not a :material: icon: Streamlit fetches those as favicons from fonts.gstatic.com,
 # and the workbench makes no request outside this computer. This one is served from /media.
@@ -29,10 +29,25 @@ PAGES = [
     st.Page("views/glossary.py", title="Glossary", icon=":material/translate:", url_path="glossary"),
     st.Page("views/document.py", title="Document", icon=":material/description:", url_path="document"),
 ]
+AUDIT = st.Page("views/audit.py", title="Audit", icon=":material/policy:", url_path="audit")
+
+# Team mode: the login page until someone has logged in; their rights, read afresh each request.
+access = auth.gate(web.get_archive(), PAGES + [AUDIT])
+if auth.team():  # pages left out cannot be reached by their URL either
+    PAGES = [p for p in PAGES if (p.url_path != "upload" or access.may_upload)
+             and (p.url_path != "glossary" or access.admin)]
+    if access.admin:
+        PAGES.append(AUDIT)
 
 with st.sidebar:
-    st.text_input("Your name (for the audit log)", key="actor", value=web.actor_name(),
-                  help="Every edit and export is recorded in the archive's audit log under this name.")
+    if auth.team():
+        st.caption(f"Logged in as **{web.esc(access.user)}**" + (" (admin)" if access.admin else ""))
+        if st.button("Log out", key="logout"):
+            auth.logout(web.get_archive())
+            st.rerun()
+    else:
+        st.text_input("Your name (for the audit log)", key="actor", value=web.actor_name(),
+                      help="Every edit and export is recorded in the archive's audit log under this name.")
     st.caption(f"Archive: {web.archive_root()}")
 
 st.navigation(PAGES).run()

@@ -351,7 +351,8 @@ def inbox(root: Path) -> Path:
 CHUNK = 1 << 20  # bytes copied at a time from an upload to its file
 
 
-def create_batch(root: Path, uploads: list[tuple[str, bytes | BinaryIO]], source: str, tags: list[str]) -> Path:
+def create_batch(root: Path, uploads: list[tuple[str, bytes | BinaryIO]], source: str, tags: list[str],
+                 collection: str | None = None) -> Path:
     """Save uploaded files into a new batch folder; returns the folder. ZIPs are saved as they
     are: ingest keeps each ZIP as an original and makes every file in it a document.
 
@@ -378,7 +379,8 @@ def create_batch(root: Path, uploads: list[tuple[str, bytes | BinaryIO]], source
                         out.write(chunk)
             entries.append({"name": path.name, "sha256": store.adopt(path).sha256})
         manifest = {"id": folder.name, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "source": source, "tags": tags, "files": entries}
+                    "source": source, "tags": tags, **({"collection": collection} if collection else {}),
+                    "files": entries}
         (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     except OSError as exc:
         from archive.diskspace import disk_full, is_disk_full
@@ -442,6 +444,8 @@ def start_ingest(root: Path, folder: Path, names: list[str] | None = None) -> No
         cmd += ["--source", manifest["source"]]
     for tag in manifest.get("tags", []):
         cmd += ["--tag", tag]
+    if manifest.get("collection"):  # team mode: the collection the uploader chose
+        cmd += ["--collection", manifest["collection"]]
     offset = len(_read_log(folder))
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     with open(folder / LOG, "a", encoding="utf-8") as out, open(folder / "ingest.err", "a") as err:

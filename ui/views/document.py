@@ -6,7 +6,7 @@ import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
 from search.index import SearchIndex, matching_spans
-from ui import web
+from ui import auth, web
 
 archive = web.get_archive()
 catalog = archive.catalog
@@ -17,7 +17,7 @@ query = params.get("q", "")
 
 if not doc_id:
     st.title("Document")
-    docs = catalog.list_documents()
+    docs = auth.documents(catalog)
     if not docs:
         st.info("The archive is empty. Add documents on the Upload page.")
         st.stop()
@@ -28,7 +28,7 @@ if not doc_id:
         st.rerun()
     st.stop()
 
-matches = catalog.find_documents(doc_id) if len(doc_id) >= 4 else []
+matches = auth.find_document(catalog, doc_id)  # another collection's document is "no such document"
 if len(matches) != 1:
     st.error("No such document." if not matches else "That short id matches several documents.")
     st.page_link("views/search.py", label="Back to search", icon=":material/search:")
@@ -70,7 +70,7 @@ terms: list[str] = []
 if query.strip():
     try:
         index = web.open_index(archive)
-        found = index.search(f"({query}) doc:{doc.id}", limit=1000)
+        found = index.search(f"({query}) doc:{doc.id}", limit=1000, readable=auth.current().readable)
         on_page = [h for h in found.hits if h.page == number]
         terms = sorted({t for h in (on_page or found.hits) for t in h.terms})
         pages_hit = sorted({h.page for h in found.hits})
@@ -93,6 +93,8 @@ else:
     try:
         image = web.page_image(archive, doc, page)
         problem = None
+        if image is not None:
+            auth.record(catalog, "page-image", doc.id, {"page": number})
     except Exception as exc:  # a page that cannot be drawn must not hide its text
         image, problem = None, exc
     picture, words = st.columns(2) if image is not None or problem else (None, st.container())
@@ -141,6 +143,9 @@ st.code(doc.id, language=None)
 
 
 def log_export(what: str) -> None:
+    auth.record(catalog, "download" if what == "original" else "export", doc.id, {"what": what})
+    if auth.team():
+        return
     catalog.audit(web.current_actor(), "export", doc.id, {"what": what, "filename": doc.filename})
 
 
@@ -155,6 +160,10 @@ d2.download_button("Download text (.txt)", data=lambda: web.document_text(doc, c
 # -- metadata ------------------------------------------------------------------------------------------
 
 st.subheader("Description")
+if not auth.may_edit(catalog, doc.id):  # a viewer reads the description and cannot change it
+    st.write(f"**Title:** {web.esc(doc.title or '—')}  \n**Source:** {web.esc(doc.source or '—')}  \n"
+             f"**Tags:** {web.esc(', '.join(doc.tags) or '—')}")
+    st.stop()
 with st.form(f"meta_{doc.id}"):
     title = st.text_input("Title", value=doc.title, key=f"title_{doc.id}")
     source = st.text_input("Source / provenance", value=doc.source, key=f"source_{doc.id}")
@@ -164,6 +173,10 @@ with st.form(f"meta_{doc.id}"):
 if saved:
     new_tags = sorted({t.strip() for t in tags.split(",") if t.strip()})
     try:
+        if auth.team():
+            from search.access import require_edit
+
+            require_edit(catalog, auth.current(), doc.id)  # the form is hidden too; this is the check
         catalog.update_metadata(doc.id, web.current_actor(), title=title.strip(), source=source.strip(),
                                 notes=notes, tags=new_tags)
         SearchIndex(archive.index_dir).update_documents(catalog, [doc.id])

@@ -7,14 +7,14 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
-from ui import web
+from ui import auth, web
 
 archive = web.get_archive()
 catalog = archive.catalog
 root = archive.root.resolve()
 
 st.title("Overview")
-counts = catalog.counts()
+counts = auth.counts(catalog)
 c = st.columns(5)
 c[0].metric("Documents", counts["documents"])
 c[1].metric("Pages", counts["pages"])
@@ -22,12 +22,12 @@ c[2].metric("Ready", counts.get("done", 0))
 c[3].metric("Processing", counts.get("processing", 0) + counts.get("pending", 0))
 c[4].metric("Failed", counts.get("failed", 0))
 
-running = [b for b in (web.load_batch(root, f, catalog) for f in web.list_batches(root)[:50]) if not b.finished]
+running = [b for b in (web.load_batch(root, f, catalog) for f in auth.batches(root)[:50]) if not b.finished]
 if running:
     files = sum(len(b.files) for b in running)
     st.info(f"{len(running)} upload batch(es) with {files} file(s) are being processed; see the Upload page.")
 
-docs = catalog.list_documents()
+docs = auth.documents(catalog)
 problems = [d for d in docs if d.status == "failed" or d.error]
 st.subheader("Failures")
 if problems:
@@ -47,6 +47,8 @@ else:
     st.info("The archive is empty.")
 
 st.subheader("Recent activity")
+if auth.team():  # the log names what everyone did: admins read it on the Audit page
+    st.stop()
 st.dataframe(pd.DataFrame([{"when": a["at"], "who": a["actor"], "action": a["action"],
                             "document": (a["document_id"] or "")[:12], "detail": str(a["detail"])}
                            for a in catalog.audit_log(limit=50)]),

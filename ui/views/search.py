@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
-from ui import web
+from ui import auth, web
 
 PER_PAGE = 20
 EXPORT_LIMIT = 1000
@@ -22,7 +22,7 @@ if "search_text" not in st.session_state:
 if "search_page" not in st.session_state:
     st.session_state.search_page = 1
 
-facets = catalog.facets()
+facets = auth.facets(catalog)  # team mode: only the readable collections' sources and tags
 with st.form("search"):
     st.text_input("Search words in Persian or English", key="search_text",
                   placeholder='e.g. زندان   or   "health supplies"   or   تهران -اصفهان')
@@ -57,7 +57,7 @@ if text != st.query_params.get("q", ""):
     st.query_params["q"] = text
 
 if not text.strip():
-    counts = catalog.counts()
+    counts = auth.counts(catalog)
     if counts["documents"]:
         st.info(f"Type a word or a phrase above to search {counts['documents']} documents "
                 f"({counts['pages']} pages). Persian and English are searched together.")
@@ -75,8 +75,8 @@ web.show_html(f'<div class="sanad-muted">Searching for: <code dir="auto" data-te
 try:
     index = web.open_index(archive)
     page_no = st.session_state.search_page
-    results = index.search(query, limit=page_no * PER_PAGE, sort="date" if sort.startswith("Newest") else "relevance",
-                           expand=expand)
+    results = auth.search(index, catalog, query, limit=page_no * PER_PAGE,
+                          sort="date" if sort.startswith("Newest") else "relevance", expand=expand)
 except IndexNotReady:
     st.info("The search index is being built by the upload in progress: search again in a few seconds.")
     st.stop()
@@ -132,13 +132,19 @@ if next_col.button("Next →", disabled=page_no >= pages, key="next_results"):
 
 # -- export -----------------------------------------------------------------------------------
 
-def _export_rows():
+# captured now: the download's data callback runs outside this script run
+reader, reader_address, in_team = auth.current(), auth.address(), auth.team()
+
+
+def _export_rows(kind: str):
     everything = index.search(query, limit=EXPORT_LIMIT, sort="date" if sort.startswith("Newest") else "relevance",
-                              expand=expand)
-    return web.export_rows(everything.hits)
+                              expand=expand, readable=reader.readable)
+    return web.export_rows(auth.exported(catalog, reader, query, everything.hits, kind, reader_address, in_team))
 
 
 def _log_export(kind: str) -> None:
+    if auth.team():  # recorded with the address by auth.exported
+        return
     catalog.audit(web.current_actor(), "export", None,
                   {"what": "search results", "format": kind, "query": query,
                    "results": min(results.total, EXPORT_LIMIT)})
@@ -148,8 +154,8 @@ st.divider()
 st.caption(f"Export these results (up to {EXPORT_LIMIT} pages) with document, file name, page, snippet, "
            "SHA-256 and source:")
 e1, e2, _ = st.columns([1, 1, 4])
-e1.download_button("Download CSV", data=lambda: web.to_csv(_export_rows()), file_name="sanad-results.csv",
+e1.download_button("Download CSV", data=lambda: web.to_csv(_export_rows("csv")), file_name="sanad-results.csv",
                    mime="text/csv", on_click=_log_export, args=("csv",), key="export_csv")
-e2.download_button("Download JSON", data=lambda: web.to_json(query, _export_rows()),
+e2.download_button("Download JSON", data=lambda: web.to_json(query, _export_rows("json")),
                    file_name="sanad-results.json", mime="application/json", on_click=_log_export,
                    args=("json",), key="export_json")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import SanadError
-from ui import web
+from ui import auth, web
 
 archive = web.get_archive()
 root = archive.root.resolve()
 
 st.title("Upload")
+if auth.team() and not auth.current().may_upload:  # viewers never get here through the menu either
+    st.error("Your role lets you read the archive, not add to it: ask an admin for the editor role.")
+    st.stop()
 st.write("Add scans, photos, PDFs, Word files or ZIPs of them. Processing carries on in the background: "
          "you may leave this page or close the browser.")
 
@@ -19,6 +22,8 @@ with st.form("upload", clear_on_submit=True):
     source = st.text_input("Where these files came from (source / provenance)",
                            placeholder="e.g. Leaked ministry archive, received 2024-03-02 from contact A")
     tags = st.text_input("Tags (separated by commas)", placeholder="e.g. health, 1399")
+    collection = (st.selectbox("Collection", auth.upload_collections(archive.catalog), key="upload_collection")
+                  if auth.team() else None)
     submitted = st.form_submit_button("Add to the archive", type="primary")
 
 if submitted:
@@ -29,7 +34,8 @@ if submitted:
         folder = None
         try:
             # Written to disk in chunks; the archive then holds each file's bytes once.
-            folder = web.create_batch(root, [(f.name, f) for f in files], source.strip(), tag_list)
+            folder = web.create_batch(root, [(f.name, f) for f in files], source.strip(), tag_list,
+                                      collection=collection)
         except SanadError as exc:  # the disk is full: nothing was started, the files can be sent again
             st.error(f"The files could not be saved: {exc}")
         finally:
@@ -82,7 +88,7 @@ def show_batch(folder, latest: bool) -> bool:
     return not batch.finished
 
 
-folders = web.list_batches(root)[:15]
+folders = auth.batches(root)[:15]
 if not folders:
     st.info("Nothing uploaded yet.")
     st.stop()

@@ -1,0 +1,252 @@
+"""Team mode in a real browser: `sanad ui --team` in a subprocess, Debian's Chromium via Playwright.
+
+Collections A (a walrus report) and B (a walrus memo, source "secret desk"); vera is a viewer of
+A, ada an admin. Everything set up with the real `sanad` command.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Sanad, make_text_pdf
+from tests.test_ui_browser import ARGS, CHROMIUM, _free_port, _no_errors, _wait
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.timeout(300)
+PASSWORD = "correct horse battery"
+
+
+def _add_user(sanad: Sanad, name: str, admin: bool = False) -> None:
+    args = ["users", "add", name, "--password-stdin"] + (["--admin"] if admin else [])
+    proc = subprocess.run(sanad._cmd(args), env=sanad._env(), input=PASSWORD + "\n", capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    import urllib.request
+
+    top = tmp_path_factory.mktemp("team-ui")
+    sanad = Sanad(top / "archive")
+    a = make_text_pdf(top / "a.pdf", ["walrus harbour report from the north desk"])
+    b = make_text_pdf(top / "b.pdf", ["walrus memo about zanzibarite contracts"])
+    sanad("collections", "create", "A")
+    sanad("collections", "create", "B")
+    sanad("ingest", "--collection", "A", "--source", "north desk", "--tag", "alpha", str(a))
+    sanad("ingest", "--collection", "B", "--source", "secret desk", "--tag", "bravo", str(b))
+    for name, admin in (("vera", False), ("ada", True), ("lou", False)):
+        _add_user(sanad, name, admin)
+    sanad("collections", "grant", "A", "vera", "--role", "viewer")
+    ids = {d["filename"]: d["document_id"] for d in sanad.json("list")}
+
+    port = _free_port()
+    log = open(top / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "--archive", str(sanad.archive_dir), "ui", "--team",
+                             "--port", str(port)], cwd=REPO, env=os.environ | {"PYTHONPATH": str(REPO)},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        assert proc.poll() is None, (top / "server.log").read_text()
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    _wait(healthy, 60, "the Streamlit server")
+    yield base, sanad, ids
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(page, base: str, name: str, password: str = PASSWORD, path: str = "/", expect_ok: bool = True):
+    page.goto(base + path)
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if expect_ok:
+        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+
+
+def _search(page, query: str, outcome: str) -> str:
+    """Search in the page's own session and wait for ``outcome`` ("N matching pages" or "No pages
+    match"): the previous results stay on screen while the new run is under way."""
+    box = page.get_by_label("Search words in Persian or English")
+    box.fill(query)
+    page.get_by_role("button", name="Search", exact=True).click()
+    sync_api.expect(page.get_by_test_id("effective-query")).to_have_text(query, timeout=30_000)
+    page.get_by_text(outcome).first.wait_for(timeout=60_000)
+    sync_api.expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+    return page.inner_text("body")
+
+
+def _audit(sanad: Sanad, user: str) -> list[dict]:
+    return sanad.json("audit", "--user", user)
+
+
+def test_a_forged_identity_header_grants_nothing(team, browser):
+    base, _, _ = team
+    context = browser.new_context(extra_http_headers={"X-Forwarded-User": "ada", "Remote-User": "ada",
+                                                      "X-Auth-Request-User": "ada"})
+    page = context.new_page()
+    try:
+        page.goto(base + "/?q=walrus")
+        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+        body = page.inner_text("body")
+        assert "walrus" not in body.replace("?q=walrus", "") and "Logged in as" not in body
+    finally:
+        context.close()
+
+
+def test_a_viewer_sees_only_their_collection(team, browser):
+    base, sanad, ids = team
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _login(page, base, "vera")
+        body = _search(page, "walrus", "1 matching pages")
+        _no_errors(page)
+        assert "a.pdf" in body and "b.pdf" not in body
+        assert "1 matching pages" in body
+        assert "secret desk" not in page.content() and "bravo" not in page.content()
+        # the Source filter offers only A's sources
+        page.get_by_label("Source").click()
+        options = page.get_by_role("option").all_inner_texts()
+        assert "north desk" in options and "secret desk" not in options
+        page.keyboard.press("Escape")
+        assert "b.pdf" not in _search(page, "zanzibarite", "No pages match")
+        # export holds A's rows only
+        _search(page, "walrus", "1 matching pages")
+        with page.expect_download(timeout=90_000) as download:
+            page.get_by_role("button", name="Download CSV").click()
+        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+        assert [r["filename"] for r in rows] == ["a.pdf"]
+        # A's document opens with its page image; no upload page, no edit form
+        page.get_by_role("link", name="Page 1").first.click()
+        page.get_by_test_id("page-image").wait_for(timeout=60_000)
+        _no_errors(page)
+        assert page.get_by_role("button", name="Save").count() == 0
+        with page.expect_download(timeout=90_000) as original:
+            page.get_by_role("button", name="Download original").click()
+        assert Path(original.value.path()).read_bytes().startswith(b"%PDF")
+        assert page.get_by_role("link", name="Upload").count() == 0
+    finally:
+        context.close()
+    actions = {row["action"] for row in _audit(sanad, "vera")}
+    assert {"login", "search", "export", "view", "page-image", "download"} <= actions, actions
+    searches = [row for row in _audit(sanad, "vera") if row["action"] == "search"]
+    assert searches[0]["detail"]["query"] and searches[0]["address"].startswith("localhost")
+
+
+def test_a_direct_url_to_another_collections_document_is_refused(team, browser):
+    base, _, ids = team
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _login(page, base, "vera", path=f"/document?doc={ids['b.pdf']}&page=1")
+        try:
+            page.get_by_text("No such document.").wait_for(timeout=30_000)
+        except Exception:
+            raise AssertionError(page.url + "\n" + page.inner_text("body"))
+        assert "zanzibarite" not in page.inner_text("body")
+        # exactly as a missing one
+        page.goto(base + "/document?doc=" + "0" * 64)
+        _login(page, base, "vera", path="/document?doc=" + "0" * 64)
+        page.get_by_text("No such document.").wait_for(timeout=30_000)
+    finally:
+        context.close()
+
+
+def test_revoking_a_member_takes_effect_on_their_next_request(team, browser):
+    base, sanad, _ = team
+    sanad("collections", "grant", "B", "vera", "--role", "viewer")
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _login(page, base, "vera")
+        assert "b.pdf" in _search(page, "walrus", "2 matching pages")
+        sanad("collections", "revoke", "B", "vera")
+        body = _search(page, "walrus harbour", "1 matching pages")  # the same session, the next request
+        assert "b.pdf" not in body and "a.pdf" in body
+    finally:
+        context.close()
+
+
+def test_ten_wrong_passwords_lock_the_login(team, browser):
+    base, sanad, _ = team
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(base + "/")
+        def failures():
+            return len([r for r in _audit(sanad, "lou") if r["action"] == "login-failed"])
+
+        for attempt in range(1, 11):
+            page.get_by_label("Name", exact=True).fill("lou")
+            page.get_by_label("Password", exact=True).fill(f"not the password {attempt}")
+            page.get_by_label("Password", exact=True).press("Enter")
+            _wait(lambda: failures() == attempt or None, 60, f"wrong password {attempt} to be recorded")
+            page.locator("[data-testid='stAlertContentError']").first.wait_for(timeout=30_000)
+        page.get_by_text("locked").first.wait_for(timeout=30_000)
+        page.get_by_label("Name", exact=True).fill("lou")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)  # the right one, while locked
+        page.get_by_label("Password", exact=True).press("Enter")
+        _wait(lambda: failures() == 11 or None, 60, "the locked attempt to be recorded")
+        page.get_by_text("locked").first.wait_for(timeout=30_000)
+        assert "Logged in as" not in page.inner_text("body")
+    finally:
+        context.close()
+    failed = [row for row in _audit(sanad, "lou") if row["action"] == "login-failed"]
+    assert len(failed) >= 11 and any(row["detail"].get("locked") for row in failed)
+
+
+def test_admins_read_the_audit_page(team, browser):
+    base, _, _ = team
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        _login(page, base, "ada", path="/audit")
+        page.get_by_role("heading", name="Audit").wait_for(timeout=30_000)
+        page.get_by_text("entries, newest first").wait_for(timeout=30_000)
+        _no_errors(page)
+    finally:
+        context.close()
+    context = browser.new_context()
+    page = context.new_page()
+    try:  # a member typing the URL gets the search page, not the log
+        _login(page, base, "vera", path="/audit")
+        assert page.get_by_role("heading", name="Audit").count() == 0
+    finally:
+        context.close()
+
+
+def test_team_mode_server_logs_no_secrets(team):
+    _, sanad, _ = team
+    text = json.dumps(_audit(sanad, "vera"))
+    assert PASSWORD not in text
