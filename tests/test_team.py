@@ -225,12 +225,23 @@ def test_feedback_words_come_only_from_readable_pages(team, tmp_path):
     files.mkdir()
     # enough pages that a word on one page is under FEEDBACK_MAX_DF of them
     fillers = [make_text_pdf(files / f"filler-{i}.pdf", [f"filler page {i} about lighthouse keepers and tides"])
-               for i in range(14)]
+               for i in range(40)]
     team("collections", "create", "F")
     team("ingest", "--collection", "F", *map(str, fillers))
+    # A feedback word must stand on several pages (search.feedback.MIN_PAGES): B's word gets
+    # them in C, which fred cannot read, and what fred can read gets its own in G.
+    team("collections", "create", "C")
+    team("ingest", "--collection", "C", *map(str, [
+        make_text_pdf(files / f"c-{i}.pdf", [f"walrus contracts signed in zanzibarite ink, copy {i}"]) for i in range(3)]))
+    team("collections", "create", "G")
+    team("ingest", "--collection", "G", *map(str, [
+        make_text_pdf(files / f"g-{i}.pdf", [f"walrus harbour seen from the north desk, note {i}"]) for i in range(3)]))
+    _stdin(team, ["users", "add", "fred", "--password-stdin"], PASSWORD + "\n")
+    for name in ("A", "G"):
+        team("collections", "grant", name, "fred", "--role", "viewer")
     archive = _archive(team)
     sx = si.SearchIndex(archive.index_dir)
-    vera = collections.access_for(archive.catalog, "vera").readable
+    vera = collections.access_for(archive.catalog, "fred").readable
 
     def feedback_words(readable):
         ix = si.open_whoosh_index(sx.path)
