@@ -229,15 +229,15 @@ def test_feedback_words_come_only_from_readable_pages(team, tmp_path):
     team("collections", "create", "F")
     team("ingest", "--collection", "F", *map(str, fillers))
     # A feedback word must stand on several pages (search.feedback.MIN_PAGES): B's word gets
-    # them in C, which fred cannot read, and what fred can read gets its own in G.
-    team("collections", "create", "C")
-    team("ingest", "--collection", "C", *map(str, [
+    # them in fb-C, which fred cannot read, and what fred can read gets its own in fb-G.
+    team("collections", "create", "fb-C")
+    team("ingest", "--collection", "fb-C", *map(str, [
         make_text_pdf(files / f"c-{i}.pdf", [f"walrus contracts signed in zanzibarite ink, copy {i}"]) for i in range(3)]))
-    team("collections", "create", "G")
-    team("ingest", "--collection", "G", *map(str, [
+    team("collections", "create", "fb-G")
+    team("ingest", "--collection", "fb-G", *map(str, [
         make_text_pdf(files / f"g-{i}.pdf", [f"walrus harbour seen from the north desk, note {i}"]) for i in range(3)]))
     _stdin(team, ["users", "add", "fred", "--password-stdin"], PASSWORD + "\n")
-    for name in ("A", "G"):
+    for name in ("A", "fb-G"):
         team("collections", "grant", name, "fred", "--role", "viewer")
     archive = _archive(team)
     sx = si.SearchIndex(archive.index_dir)
