@@ -84,6 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
     # -- cluster --
     Setting("cluster", "", "address of a Dask scheduler (tcp://host:8786 or tls://…); empty runs on the local "
             "process pool", "cluster"),
+    Setting("tls_ca_file", "", "the certificate authority that signed the cluster's certificates (TLS)", "cluster"),
+    Setting("tls_cert", "", "this machine's certificate for the cluster (TLS)", "cluster"),
+    Setting("tls_key", "", "the private key of that certificate (TLS)", "cluster"),
     # -- web --
     Setting("address", "127.0.0.1", "address the web workbench listens on", "web"),
     Setting("port", 8501, "port of the web workbench", "web"),

@@ -57,10 +57,11 @@ class Tls:
 
     @classmethod
     def from_args(cls, ca_file=None, cert=None, key=None) -> Tls | None:
-        """TLS files from flags, else $SANAD_TLS_CA_FILE/_CERT/_KEY (read now, not at import)."""
-        ca_file = ca_file or os.environ.get("SANAD_TLS_CA_FILE")
-        cert = cert or os.environ.get("SANAD_TLS_CERT")
-        key = key or os.environ.get("SANAD_TLS_KEY")
+        """TLS files from flags, else the tls_* settings ($SANAD_TLS_CA_FILE/_CERT/_KEY), read now."""
+        from archive import settings
+
+        current = settings.load(flags={"tls_ca_file": ca_file, "tls_cert": cert, "tls_key": key})
+        ca_file, cert, key = current.tls_ca_file, current.tls_cert, current.tls_key
         given = [x for x in (ca_file, cert, key) if x]
         if not given:
             return None
