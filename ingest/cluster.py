@@ -31,6 +31,7 @@ from pathlib import Path
 import dask
 from distributed import Client, Nanny, Scheduler, as_completed, get_worker
 from distributed.client import FutureCancelledError
+from distributed.comm.core import CommClosedError
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.scheduler import KilledWorker
 from distributed.security import Security
@@ -348,8 +349,12 @@ class DaskExecutor:
 
         def send(job: _Job) -> None:
             if job.path not in scattered:
-                data = Path(job.path).read_bytes()
-                scattered[job.path] = client.scatter(data, hash=False)
+                data = Path(job.path).read_bytes()  # an OSError here is the original's, not the cluster's
+                try:
+                    scattered[job.path] = client.scatter(data, hash=False)
+                except (CommClosedError, OSError, TimeoutError):
+                    # The client may still say "running" for a moment after its scheduler went away.
+                    raise lost() from None
             future = client.submit(run_remote, fn, job.item, uuid.uuid5(uuid.NAMESPACE_URL, job.path).hex,
                                    scattered[job.path], Path(job.path).suffix, pure=False,
                                    key=f"sanad-page-{uuid.uuid4().hex}")
@@ -393,6 +398,8 @@ class DaskExecutor:
                     submit(job)
                     continue
                 outcome = _crashed()
+            except CommClosedError:
+                raise lost() from None  # the scheduler's connection, never the page's fault
             except MemoryError:
                 outcome = TooLarge("processing ran out of memory; the page is too large")
             except Exception as exc:  # noqa: BLE001 - recorded against the item
