@@ -910,7 +910,7 @@ def matched_terms(searcher, query, docnums: list[int],
     reader = searcher.reader()
     out: dict[int, set[tuple[str, str]]] = {docnum: set() for docnum in docnums}
     expanded = set()
-    for leaf in _positive_leaves(query):
+    for leaf in tiers.positive_leaves(query):
         found = {(field_name, term.decode("utf-8") if isinstance(term, bytes) else term)
                  for field_name, term in leaf.expanded_terms(reader, phrases=True)
                  if field_name in HIGHLIGHT_FIELDS}
@@ -945,18 +945,6 @@ def _matching(matcher, docnums: list[int]):
         matcher.skip_to(docnum)
         if matcher.is_active() and matcher.id() == docnum:
             yield docnum
-
-
-def _positive_leaves(query):
-    if isinstance(query, Q.Not):
-        return
-    if isinstance(query, Q.AndNot):
-        yield from _positive_leaves(query.a)
-    elif query.is_leaf():
-        yield query
-    else:
-        for child in query.children():
-            yield from _positive_leaves(child)
 
 
 def _postings(reader, field_name: str, term: str, docnums: list[int]):

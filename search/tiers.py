@@ -90,7 +90,7 @@ def query_terms(query, reader) -> set[tuple[str, str]]:
     """The (field, term) pairs a query's positive leaves look up (a fuzzy or prefix word's
     expansions in this index included)."""
     out = set()
-    for leaf in _positive_leaves(query):
+    for leaf in positive_leaves(query):
         for field_name, term in leaf.expanded_terms(reader, phrases=True):
             out.add((field_name, term.decode("utf-8") if isinstance(term, bytes) else term))
     return out
@@ -99,7 +99,7 @@ def query_terms(query, reader) -> set[tuple[str, str]]:
 def typed_kinds(typed, reader) -> dict[tuple[str, str], str]:
     """The kind of each term of the query as typed: a fuzzy word's variants are "fuzzy"."""
     kinds = {}
-    for leaf in _positive_leaves(typed):
+    for leaf in positive_leaves(typed):
         kind_of_variant = "fuzzy" if isinstance(leaf, Q.FuzzyTerm) else "typed"
         for field_name, term in leaf.expanded_terms(reader, phrases=True):
             term = term.decode("utf-8") if isinstance(term, bytes) else term
@@ -121,13 +121,14 @@ def kinds_of(terms: Iterable[tuple[str, str]], kind: str) -> dict[tuple[str, str
     return {key: kind for key in terms}
 
 
-def _positive_leaves(query):
+def positive_leaves(query):
+    """The leaves a page must or may match: those under a NOT are left out."""
     if isinstance(query, Q.Not):
         return
     if isinstance(query, Q.AndNot):
-        yield from _positive_leaves(query.a)
+        yield from positive_leaves(query.a)
     elif query.is_leaf():
         yield query
     else:
         for child in query.children():
-            yield from _positive_leaves(child)
+            yield from positive_leaves(child)
