@@ -50,6 +50,7 @@ def test_search_json_and_show(sanad, tmp_path):
     assert shown["pages"] == 2 and shown["page_texts"][0]["method"] == "text"
     assert "Evin prison" in shown["page_texts"][0]["text"]
     assert "page 2" in sanad("show", hit["document_id"]).stdout
+    assert "matched typed: ventilators" in sanad("search", "ventilators").stdout
 
 
 def test_verify_names_a_corrupted_original(sanad, tmp_path, archive_dir):

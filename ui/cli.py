@@ -291,8 +291,22 @@ def cmd_search(args) -> int:
         print(f"{first.document_id[:12]}  {first.title or first.filename}")
         for hit in group:
             print(f"    page {hit.page:<4} {hit.score:7.2f}  {_mark(hit.snippet, hit.spans)}")
+            print(f"                      {_why(hit)}")
         print()
     return EXIT_OK
+
+
+def _why(hit) -> str:
+    """How a hit matched, in the order of MATCH_KINDS: the words as typed first, feedback last
+    (a page below the first tier holds none of the words as typed)."""
+    from archive.models import MATCH_KINDS
+
+    by_kind: dict[str, list[str]] = {}
+    for m in hit.matched:
+        by_kind.setdefault(m.kind, []).append(m.term)
+    parts = [f"{kind}: {', '.join(dict.fromkeys(by_kind[kind]))}" for kind in MATCH_KINDS if kind in by_kind]
+    tier = "" if hit.tier == 0 else "only through alternatives; "
+    return f"matched {tier}{'; '.join(parts) or 'filters only'}"
 
 
 def _mark(snippet: str, spans: list[tuple[int, int]]) -> str:
