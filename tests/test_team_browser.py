@@ -9,16 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import ARGS, CHROMIUM, _free_port, _no_errors, _wait
+from tests.test_ui_browser import ARGS, CHROMIUM, _no_errors, _wait, serve
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
@@ -37,8 +34,6 @@ def _add_user(sanad: Sanad, name: str, admin: bool = False) -> None:
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
-    import urllib.request
-
     top = tmp_path_factory.mktemp("team-ui")
     sanad = Sanad(top / "archive")
     a = make_text_pdf(top / "a.pdf", ["walrus harbour report from the north desk"])
@@ -52,29 +47,8 @@ def team(tmp_path_factory):
     sanad("collections", "grant", "A", "vera", "--role", "viewer")
     ids = {d["filename"]: d["document_id"] for d in sanad.json("list")}
 
-    port = _free_port()
-    log = open(top / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "--archive", str(sanad.archive_dir), "ui", "--team",
-                             "--port", str(port)], cwd=REPO, env=os.environ | {"PYTHONPATH": str(REPO)},
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        assert proc.poll() is None, (top / "server.log").read_text()
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    _wait(healthy, 60, "the Streamlit server")
-    yield base, sanad, ids
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    with serve(sanad.archive_dir, top / "server.log", "--team") as base:
+        yield base, sanad, ids
 
 
 @pytest.fixture(scope="module")

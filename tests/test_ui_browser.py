@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,32 +61,42 @@ def _wait(predicate, timeout: float, what: str, step: float = 0.5):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("browser") / "archive"
+@contextmanager
+def serve(root: Path, log_path: Path, *options: str):
+    """The real `sanad ui` on a free port, its output in ``log_path``: yields its base URL once it
+    answers, and stops it (and everything it started in its session) afterwards."""
     port = _free_port()
-    log = open(root.parent / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "--archive", str(root), "ui", "--port", str(port)],
-                            cwd=REPO, env=os.environ | {"PYTHONPATH": str(REPO)}, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "--archive", str(root), "ui", *options,
+                             "--port", str(port)], cwd=REPO, env=os.environ | {"PYTHONPATH": str(REPO)},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 
     def healthy():
-        assert proc.poll() is None, (root.parent / "server.log").read_text()
+        assert proc.poll() is None, log_path.read_text()
         try:
             with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
                 return r.status == 200
         except OSError:
             return False
 
-    _wait(healthy, 60, "the Streamlit server")
-    yield base, root
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+        _wait(healthy, 60, "the Streamlit server")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser") / "archive"
+    with serve(root, root.parent / "server.log") as base:
+        yield base, root
     # Background ingests started by the UI run in their own sessions: let them finish.
     _wait_for_ingests(root)
 
