@@ -37,14 +37,6 @@ def disk_full(where: Path | str, exc: BaseException | None = None) -> DiskFull:
     return DiskFull(f"the disk that holds {where} is full{detail}")
 
 
-def min_free_mb(flag: float | None = None, root: Path | None = None) -> float:
-    """The floor in MB: the --min-free flag, else the `min_free_mb` setting (ARCHIVE/sanad.toml,
-    $SANAD_MIN_FREE_MB). Read when called, so a test or a long-running server can change it."""
-    from archive import settings
-
-    return settings.load(root, flags={"min_free_mb": flag}).min_free_mb
-
-
 def check_floor(root: Path, floor_mb: float) -> None:
     """Refuse to start a batch on a disk that is already (nearly) full: a batch that runs out
     of space midway has to stop anyway, and SQLite and the index work best with room left."""

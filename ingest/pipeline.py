@@ -117,7 +117,9 @@ class Ingestor:
                 on_file(result)
 
         try:
-            diskspace.check_floor(self.archive.root, diskspace.min_free_mb(min_free_mb, self.archive.root))
+            floor = self.settings.min_free_mb if min_free_mb is None else \
+                settings_table.BY_NAME["min_free_mb"].parse(min_free_mb, "--min-free")
+            diskspace.check_floor(self.archive.root, floor)
             self.archive.store.clean_tmp()
             self.catch_up_index()
             entries: Iterable[Entry] = expand(paths)

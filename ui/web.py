@@ -42,10 +42,6 @@ def archive_root() -> Path:
     return default_root().resolve()
 
 
-def open_archive(root: str) -> Archive:
-    return Archive(root)
-
-
 def open_index(archive: Archive):
     """The search index. Built from the catalog first when it is missing, out of date or damaged
     (a search that finds it damaged rebuilds it too, see SearchIndex), unless an ingest started
