@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import ARGS, CHROMIUM, _no_errors, _wait, serve
+from tests.test_ui_browser import ARGS, CHROMIUM, _no_errors, _wait, download, serve
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
@@ -120,18 +120,14 @@ def test_a_viewer_sees_only_their_collection(team, browser):
         assert "b.pdf" not in _search(page, "zanzibarite", "No pages match")
         # export holds A's rows only
         _search(page, "walrus", "1 matching pages")
-        with page.expect_download(timeout=90_000) as download:
-            page.get_by_role("button", name="Download CSV").click()
-        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+        rows = list(csv.DictReader(io.StringIO(download(page, "Download CSV").read_text(encoding="utf-8-sig"))))
         assert [r["filename"] for r in rows] == ["a.pdf"]
         # A's document opens with its page image; no upload page, no edit form
         page.get_by_role("link", name="Page 1").first.click()
         page.get_by_test_id("page-image").wait_for(timeout=60_000)
         _no_errors(page)
         assert page.get_by_role("button", name="Save").count() == 0
-        with page.expect_download(timeout=90_000) as original:
-            page.get_by_role("button", name="Download original").click()
-        assert Path(original.value.path()).read_bytes().startswith(b"%PDF")
+        assert download(page, "Download original").read_bytes().startswith(b"%PDF")
         assert page.get_by_role("link", name="Upload").count() == 0
     finally:
         context.close()

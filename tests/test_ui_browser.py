@@ -152,6 +152,23 @@ def _no_errors(page) -> None:
     assert "Traceback" not in page.inner_text("body")
 
 
+def download(page, button: str, attempts: int = 3) -> Path:
+    """Click a download button until the browser saves the file; its path.
+
+    Streamlit drops a click that reaches the server while a rerun is registering the button's new
+    deferred file (streamlit.runtime.media_file_manager.remove_deferred): a user clicks again, and
+    so does the test."""
+    for attempt in range(attempts):
+        try:
+            with page.expect_download(timeout=30_000) as saved:
+                page.get_by_role("button", name=button).click()
+            return Path(saved.value.path())
+        except sync_api.TimeoutError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _upload(page, base: str, paths: list[Path], source: str, tags: str) -> None:
     page.goto(base + "/upload")
     page.locator('input[type="file"]').set_input_files([str(p) for p in paths])
@@ -223,9 +240,7 @@ def test_upload_search_open_and_export(server, browser, files):
         # English search and CSV export
         _search(page, base, "masks")
         assert "mask" in page.locator(".sanad-snippet mark").first.inner_text().lower()
-        with page.expect_download(timeout=90_000) as download:
-            page.get_by_role("button", name="Download CSV").click()
-        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+        rows = list(csv.DictReader(io.StringIO(download(page, "Download CSV").read_text(encoding="utf-8-sig"))))
         assert rows and rows[0]["filename"] == "prison-report.pdf" and rows[0]["sha256"] == _sha256(pdf)
         assert rows[0]["source"] == "Test leak 2024"
     finally:
