@@ -320,3 +320,43 @@ def test_upload_onto_a_full_disk_is_named_and_leaves_no_batch(tmp_path):
         assert web.list_batches(root) == [] and list(web.inbox(root).iterdir()) == []
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_submitted_uploads_are_not_kept_in_memory(tmp_path, monkeypatch):
+    """Once "Add to the archive" has saved them, no open copy of the uploaded files is left in the
+    session: Streamlit keeps the widget's value (UploadedFile objects over the uploaded bytes) in
+    its widget state, and hands the page a deep copy of it, so closing the page's copies alone
+    kept both uploads in memory until the session ended (issue #17, item 12)."""
+    import gc
+    import hashlib
+    import os
+    import time
+
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    root = tmp_path / "archive"
+    Archive(root).close()
+    monkeypatch.setenv("SANAD_ARCHIVE", str(root))
+    payload = os.urandom(1 << 20)
+    at = AppTest.from_file(APP, default_timeout=60).switch_page("views/upload.py").run()
+    at.file_uploader(key="upload_files").set_value([("scan.bin", payload, "application/octet-stream")])
+    at.button(key="FormSubmitter:upload-Add to the archive").click()
+    at = at.run()
+    no_errors(at)
+    assert any("processing has started" in s.value for s in at.success)
+
+    gc.collect()
+    still_open = [(f.name, f.size) for f in gc.get_objects() if isinstance(f, UploadedFile) and not f.closed]
+    in_widget_state = at.session_state["upload_files"] or []
+
+    archive = Archive(root)
+    try:  # the batch is left to finish first: its ingest writes into tmp_path
+        [folder] = list(web.inbox(root).iterdir())
+        deadline = time.monotonic() + 120
+        while not web.load_batch(root, folder, archive.catalog).finished and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert archive.store.path_for(hashlib.sha256(payload).hexdigest()).read_bytes() == payload
+    finally:
+        archive.close()
+    assert not still_open
+    assert all(f.closed for f in in_widget_state)

@@ -392,17 +392,23 @@ def create_batch(root: Path, uploads: list[tuple[str, bytes | BinaryIO]], source
     return folder
 
 
-def forget_uploads(files) -> None:
+def forget_uploads(files, key: str | None = None) -> None:
     """Let go of Streamlit's in-memory copies of uploaded files once they are on disk.
 
     Streamlit keeps every uploaded file's bytes in its UploadedFileManager until the browser
     deletes it or the session ends, whatever the script does; `clear_on_submit` only empties
-    the widget. Removing them from the manager and closing each UploadedFile (a BytesIO over
-    the same bytes) frees the memory now instead of at the end of the session."""
+    the widget in the browser. And the widget's value is kept twice: the session's widget state
+    holds UploadedFile objects (each a BytesIO over the uploaded bytes) and the page gets a deep
+    copy of them. The kept ones lived until a later full run replaced the widget's value, which
+    after a quick batch might never come: the server then held every upload until the session
+    ended. So the files are removed from the manager, and the page's copies and, for the widget
+    with ``key``, the session's are closed (a closed BytesIO lets go of its bytes)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
-    for f in files:
+    kept = st.session_state.get(key) if key is not None and ctx is not None else None
+    kept = kept if isinstance(kept, list) else [kept] if kept is not None else []
+    for f in [*files, *kept]:
         if ctx is not None and getattr(f, "file_id", None):
             ctx.uploaded_file_mgr.remove_file(ctx.session_id, f.file_id)
         f.close()

@@ -40,7 +40,7 @@ if submitted:
             st.error(f"The files could not be saved: {exc}")
         finally:
             count = len(files)
-            web.forget_uploads(files)  # Streamlit would keep them in memory until the session ends
+            web.forget_uploads(files, "upload_files")  # else Streamlit keeps them in memory until the session ends
             del files
         if folder is not None:
             web.start_ingest(root, folder)
