@@ -1,21 +1,33 @@
-"""Searches from several threads of one process, as the web app runs them, against one client.
+"""Concurrent searches as the web workbench serves them, against one client, in one run.
 
     python -m bench.concurrency                      # 20,000 synthetic pages, 1 and 8 clients
     python -m bench.concurrency --pages 5000 --workdir /tmp/sanad-conc   # keep and reuse the index
 
 Builds (or, with --workdir, reuses) an index of synthetic pages (bench.retrieval's PageMaker:
-~2 KB pages, 2/3 Persian), reads its files once so that they are in the OS file cache, runs every
-query once, then in the same run: one client searching the queries one after another, and N
-clients (threads) each searching all of them, starting at different places in the list. Each
-search is SearchIndex.search as the web app calls it (expansion, feedback, top 20 with snippets).
-Prints queries/s, p50 and p95 of each, and the ratios of N clients to one. The machine is
-shared, so only the ratios of one run are comparable.
+~2 KB pages, 2/3 Persian), reads its files once so that they are in the OS file cache, and runs
+every query once through each way of searching. Then, in the same run, for each way:
+
+- threads: SearchIndex.search in the clients' own threads, as the web server ran its sessions'
+  searches (one process, so one thread of Python at a time);
+- pool: the same searches sent to search.pool's worker processes (--processes, default one
+  per core), each in a session of its own, as the workbench now runs them;
+- pool, one session: the same with the workers left in this process's session, where Linux's
+  scheduler (autogroup) gives them one share of the CPU between them when other sessions are
+  busy (as on a shared machine);
+
+it times one client searching the queries one after another, then N clients (threads) at once:
+closed loop (each client searches again as soon as it has its results: the most load N clients
+can make) and open loop (each client sends its searches at random times, at a rate that adds up
+to --offered times one client's throughput: N investigators reading results between searches).
+Prints a table of queries/s and p95 latency for 1 and N clients and their ratios, and what
+Little's law allows a closed loop: N clients always waiting wait on average N / throughput.
+The machine is shared, so only the ratios of one run are comparable.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import os
 import random
 import shutil
 import sys
@@ -26,6 +38,7 @@ from pathlib import Path
 
 from bench.retrieval import (TIMING_FILE, PageMaker, _kept_index, _read_through, index_pages,
                              latency_queries, percentile)
+from search import pool as search_pool
 from search import schema as sanad_schema
 from search.index import VERSION_FILE, SearchIndex
 
@@ -49,9 +62,12 @@ def queries(count: int) -> list[str]:
     return mixed[:count]
 
 
-def run_clients(index: SearchIndex, texts: list[str], clients: int) -> tuple[float, list[float]]:
+def run_clients(search, texts: list[str], clients: int, rate: float | None = None,
+                seed: int = 5) -> tuple[float, list[float]]:
     """(wall seconds, each search's latency in ms) of ``clients`` threads each searching every
-    query once, client i starting at query i * len / clients."""
+    query once, client i starting at query i * len / clients. Closed loop without ``rate``;
+    with it, each client sends its next search at random intervals of mean clients / rate
+    seconds (or at once, when its previous one came back late)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors: list[BaseException] = []
     start = threading.Barrier(clients + 1)
@@ -59,11 +75,16 @@ def run_clients(index: SearchIndex, texts: list[str], clients: int) -> tuple[flo
     def client(i: int) -> None:
         shift = i * len(texts) // clients
         order = texts[shift:] + texts[:shift]
+        rng = random.Random(seed * 1000 + i)
         start.wait()
+        due = time.perf_counter()
         try:
             for text in order:
+                if rate:  # intervals of mean clients / rate, within +-50%, so no client lags far behind
+                    due += clients / rate * rng.uniform(0.5, 1.5)
+                    time.sleep(max(0.0, due - time.perf_counter()))
                 t0 = time.perf_counter()
-                index.search(text, limit=20)
+                search(text)
                 latencies[i].append((time.perf_counter() - t0) * 1000)
         except BaseException as exc:  # noqa: BLE001 - reported after the run
             errors.append(exc)
@@ -81,14 +102,31 @@ def run_clients(index: SearchIndex, texts: list[str], clients: int) -> tuple[flo
     return wall, [ms for per_client in latencies for ms in per_client]
 
 
+def figures(wall: float, ms: list[float]) -> tuple[float, float, float]:
+    return len(ms) / wall, percentile(ms, 50), percentile(ms, 95)
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=20_000, help="synthetic pages (default 20,000)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
-    parser.add_argument("--queries", type=int, default=40, help="queries each client runs (default 40)")
+    parser.add_argument("--queries", type=int, default=24, help="queries each client runs (default 24)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every run; figures are medians (default 3)")
+    parser.add_argument("--processes", type=int, default=search_pool.cores(),
+                        help=f"search processes of the pool (default: one per core, {search_pool.cores()})")
+    parser.add_argument("--offered", type=float, default=0.8,
+                        help="open loop: N clients' searches a second, as a share of one client's throughput "
+                             "(threads, same round) (default 0.8)")
     parser.add_argument("--workdir", help="keep the index here and reuse it (default: a temp dir)")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="sanad-conc-"))
+    pools = {f"pool of {args.processes}, one session": search_pool.SearchPool(args.processes, own_sessions=False),
+             f"pool of {args.processes}": search_pool.SearchPool(args.processes)}
     try:
         path = workdir / f"pages-{args.pages}"
         build(path, args.pages, reuse=bool(args.workdir))
@@ -96,32 +134,59 @@ def main(argv=None) -> int:
         cached = _read_through(path)
         index = SearchIndex(path)
         texts = queries(args.queries)
-        for text in texts:  # warm: caches filled, as on a server that has been searched
-            index.search(text, limit=20)
-        gc_before = gc.get_count(), gc.isenabled(), gc.get_threshold()
-        print(f"{len(texts)} queries (word, phrase, boolean, filtered in turn), index {cached / 2**20:,.0f} MiB "
-              f"read once first; SearchIndex.search, top 20 with snippets")
-        results = {}
-        for clients in (1, args.clients):
-            cpu = time.process_time()
-            wall, ms = run_clients(index, texts, clients)
-            cpu = (time.process_time() - cpu) / len(ms) * 1000
-            results[clients] = (len(ms) / wall, percentile(ms, 50), percentile(ms, 95), cpu)
-            qps, p50, p95, _ = results[clients]
-            print(f"  {clients:2} client(s): {qps:6.1f} queries/s   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
-                  f"   CPU {cpu:5.1f} ms a search   ({len(ms)} searches in {wall:.1f} s)")
-        one, many = results[1], results[args.clients]
-        print(f"  {args.clients} clients / 1: throughput {many[0] / one[0]:.2f}x (target >= 1), "
-              f"p95 {many[2] / one[2]:.2f}x (target <= 3), p50 {many[1] / one[1]:.2f}x, "
-              f"CPU a search {many[3] / one[3]:.2f}x")
-        # Clients that always have a search running each wait for the others' (Little's law):
-        # their mean latency is clients / throughput, however the work is shared out.
-        print(f"  {args.clients} clients always searching at {many[0]:.1f} queries/s wait on average "
-              f"{args.clients / many[0] * 1000:.0f} ms a search; at one client's throughput, "
-              f"{args.clients / one[0] * 1000:.0f} ms = {args.clients / one[0] * 1000 / one[2]:.1f}x one client's p95")
-        print(f"  garbage collector after the runs: enabled {gc.isenabled()} (before: {gc_before[1]}), "
-              f"thresholds {gc.get_threshold()} (before: {gc_before[2]})")
+        ways = {"threads": lambda text: index.search(text, limit=20)}
+        for name, pool in pools.items():
+            pool.start()
+            ways[name] = lambda text, pool=pool: pool.search(index, text, limit=20)
+        for search in ways.values():  # warm: caches filled, as on a server that has been searched
+            run_clients(search, texts, 1)
+            run_clients(search, texts, args.processes)  # every worker of a pool gets some
+        n = args.clients
+        print(f"{len(texts)} queries (word, phrase, boolean, filtered in turn) a client, index {cached / 2**20:,.0f} MiB "
+              f"read once first; SearchIndex.search, top 20 with snippets; {search_pool.cores()} cores, "
+              f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds, medians; open loop at "
+              f"{args.offered:.0%} of one client's throughput (threads) in its round")
+        runs: dict[tuple[str, str], list] = {}
+        for round_no in range(args.rounds):
+            one = {}
+            for name, search in ways.items():
+                one[name] = figures(*run_clients(search, texts, 1))
+                runs.setdefault((name, "one"), []).append(one[name])
+                runs.setdefault((name, "closed"), []).append(figures(*run_clients(search, texts, n, seed=round_no)))
+            rate = args.offered * one["threads"][0]
+            for name, search in ways.items():
+                runs.setdefault((name, "open"), []).append(figures(*run_clients(search, texts, n, rate=rate,
+                                                                              seed=round_no)))
+            print(f"  round {round_no + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
+
+        def med(name: str, kind: str, i: int) -> float:
+            return median([f[i] for f in runs[(name, kind)]])
+
+        def ratio(name: str, kind: str, i: int, base: str | None = None) -> float:
+            """Median over the rounds of (N clients / one client in the same round)."""
+            return median([many[i] / single[i] for many, single in zip(runs[(name, kind)], runs[(base or name, "one")])])
+
+        print(f"\n  {'way of searching, ' + str(n) + ' clients':40} {'q/s 1':>7} {'q/s ' + str(n):>7} {'ratio':>6}"
+              f" {'p95 1':>8} {'p95 ' + str(n):>8} {'ratio':>6}   vs threads' 1 client: q/s, p95")
+        for kind, label in (("closed", "closed loop"), ("open", "open loop")):
+            for name in ways:
+                print(f"  {name + ', ' + label:40} {med(name, 'one', 0):7.1f} {med(name, kind, 0):7.1f}"
+                      f" {ratio(name, kind, 0):5.2f}x {med(name, 'one', 2):6.0f}ms {med(name, kind, 2):6.0f}ms"
+                      f" {ratio(name, kind, 2):5.2f}x   {ratio(name, kind, 0, 'threads'):5.2f}x"
+                      f" {ratio(name, kind, 2, 'threads'):5.2f}x")
+        print(f"  target: {n} clients >= 1.00x one client's q/s, p95 <= 3.00x one client's p95")
+        base_q, base_p95 = med("threads", "one", 0), med("threads", "one", 2)
+        need = n / (3 * base_p95 / 1000)
+        print(f"  Little's law: {n} clients always waiting wait on average {n} / throughput; for that mean alone to "
+              f"stay within 3x one client's p95 ({3 * base_p95:.0f} ms) takes {need:.1f} q/s = "
+              f"{need / base_q:.1f}x one client's throughput (threads)")
+        for name in ways:
+            q = med(name, "closed", 0)
+            print(f"    {name}: {q:.1f} q/s closed loop, a mean wait of {n / q * 1000:.0f} ms")
+        print(f"  load average after: {os.getloadavg()[0]:.1f}")
     finally:
+        for pool in pools.values():
+            pool.close()
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -75,7 +75,18 @@ def open_index(archive: Archive):
                     index.rebuild(archive.catalog)
             except IndexDamaged:
                 index.rebuild(archive.catalog)
-    return index
+    return _searched_apart(index, root)
+
+
+def _searched_apart(index, root: Path):
+    """The index, its searches run in the server's search processes (search.pool) unless the
+    `search_processes` setting keeps them in the server's threads: there, one session's search
+    at a time ran, whatever the cores."""
+    from archive import settings
+    from search import pool
+
+    processes = pool.processes_for(settings.load(root).search_processes)
+    return index if processes <= 1 else pool.PooledIndex(index, pool.shared(processes))
 
 
 def actor_name(typed: str | None = None) -> str:
