@@ -20,11 +20,8 @@ with the process that started them.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from archive.errors import IndexDamaged, IntegrityError
 
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+WATCH_SECONDS = 1.0  # how often a worker looks for its parent
 
 
 def cores() -> int:
@@ -131,19 +128,15 @@ _INDEXES: dict = {}  # path -> SearchIndex, in a worker
 def _start_worker(parent: int, own_session: bool) -> None:
     if own_session:
         os.setsid()
-    # A worker whose parent is gone has no one to answer: the kernel stops it (Linux), or it
-    # sees its parent change.
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):
-            pass
+    # A worker whose parent is gone has no one to answer. Not PR_SET_PDEATHSIG: it fires when the
+    # thread that started the worker ends, and workers are started by whichever thread searched
+    # first (in the web server, a session's script run, which ends at once).
     threading.Thread(target=_watch_parent, args=(parent,), name="sanad-watch-parent", daemon=True).start()
 
 
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
-        time.sleep(1.0)
+        time.sleep(WATCH_SECONDS)
     os._exit(0)
 
 

@@ -57,6 +57,13 @@ def test_pooled_searches_give_what_searches_in_the_caller_give(index, pool):
     assert not errors
     assert len(got) == 8 * len(_QUERIES)
     assert all(result == expected[q] for q, result in got)
+    # The workers were started by client threads that have ended since: they still serve (they
+    # would not, had they died with those threads, and their searches run in the caller instead).
+    assert pool._executor is not None, "the pool broke: its workers died with the threads that started them"
+    workers = set(pool._executor._processes)
+    time.sleep(1)
+    assert _results(pooled.search(_QUERIES[0], limit=10)) == expected[_QUERIES[0]]
+    assert set(pool._executor._processes) == workers and len(workers) == 2
     assert pooled.path == index.path and pooled.current  # everything else is the index's own
 
 
