@@ -280,6 +280,7 @@ def test_ten_sessions_search_while_uploads_run(server, browser, tmp_path):
 # -- what the workbench asks of the outside world, and what it refuses (issue #17, item 14) --------
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg.marks"  # a drawn chart
 # Every Content-Security-Policy violation of the page, gathered before any of its scripts run.
 CSP_WATCH = """window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation',
@@ -318,8 +319,8 @@ def test_page_loads_make_no_outside_requests(server, browser, stored):
         page.wait_for_load_state("networkidle")
         violations += page.evaluate("window.__cspViolations")
         page.goto(base + "/overview")
-        page.get_by_text("Documents added per day").wait_for(timeout=30_000)
-        page.locator("canvas, svg.marks").first.wait_for(timeout=30_000)  # the chart is drawn
+        page.get_by_text("Timeline", exact=True).wait_for(timeout=30_000)
+        page.locator(CHART).first.wait_for(timeout=30_000)  # the chart is drawn
         page.wait_for_load_state("networkidle")
         violations += page.evaluate("window.__cspViolations")
         _no_errors(page)
@@ -354,9 +355,20 @@ def dated(server, tmp_path_factory):
     return results[0]["document_id"]
 
 
-def _shot(locator, name: str) -> None:
+def _shot(page, name: str, height: float | None = None) -> None:
+    """The page image's frame, the controls above it and the text beside it (``height``: only
+    the frame's top)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    locator.screenshot(path=str(SCREENSHOTS / name))
+    page.get_by_text("Text beside the image").wait_for(timeout=30_000)
+    page.get_by_test_id("stButtonGroup").first.scroll_into_view_if_needed()
+    top = page.get_by_test_id("stButtonGroup").first.bounding_box()
+    frame = page.get_by_test_id("page-frame").bounding_box()
+    text = page.get_by_test_id("page-text").bounding_box()
+    right = max(frame["x"] + frame["width"], text["x"] + text["width"])
+    bottom = frame["y"] + (height or frame["height"])
+    page.screenshot(path=str(SCREENSHOTS / name), clip={"x": frame["x"] - 10, "y": top["y"] - 10,
+                                                       "width": right - frame["x"] + 20,
+                                                       "height": bottom - top["y"] + 20})
 
 
 def _open_page(page, base: str, doc_id: str, query: str, number: int = 1):
@@ -417,11 +429,19 @@ def test_each_hit_says_why_it_matched_with_a_legend(server, browser, stored):
         alt_bg = letter.locator("mark.sanad-m-alt").first.evaluate("e => getComputedStyle(e).backgroundColor")
         assert typed_bg != alt_bg
         _no_errors(page)
+        # one Persian page holding a typed word and a translation, one English page a name
+        _search(page, base, "گیلان masks")
+        legend = page.get_by_test_id("legend")
+        legend.wait_for(timeout=30_000)
+        letter = cards.filter(has_text="نامه زندان گیلان.png").first
+        why = letter.locator("[data-testid='matched']").first
+        assert why.locator("[data-kind='typed']").count() == 1 and why.locator("[data-kind='translation']").count() == 1
+        assert letter.locator("mark.sanad-m-typed").count() >= 1  # the snippet is centred on the typed word
         legend.scroll_into_view_if_needed()
         box = legend.bounding_box()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "search-legend.png"),
-                        clip={"x": box["x"] - 20, "y": box["y"] - 60, "width": 1100, "height": 900})
+                        clip={"x": box["x"] - 20, "y": box["y"] - 60, "width": 1100, "height": 560})
     finally:
         context.close()
 
@@ -429,7 +449,7 @@ def test_each_hit_says_why_it_matched_with_a_legend(server, browser, stored):
 def test_page_image_draws_typed_and_expanded_words_apart(server, browser, stored):
     base, _ = server
     scan_id = stored["نامه زندان گیلان.png"]
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
     page = context.new_page()
     try:
         _open_page(page, base, scan_id, f"{PERSIAN_WORD} masks")  # زندان typed, ماسک through "masks"
@@ -444,9 +464,8 @@ def test_page_image_draws_typed_and_expanded_words_apart(server, browser, stored
         assert page.get_by_test_id("page-text").locator("mark.sanad-m-alt").count() >= 1
         _no_errors(page)
         _zoom(page, "150%")
-        alt = page.locator("[data-testid='highlight-box'][data-kind='translation']").first
-        alt.scroll_into_view_if_needed()
-        _shot(page.get_by_test_id("page-frame"), "outline-kinds.png")
+        # scrolled so that both kinds are in view: the translated ماسک lies below the typed زندان
+        _shot(page, "outline-kinds.png", height=760)  # down to the translated ماسک below the typed زندان
 
         # a translated phrase outlines where it stands, and none of its «و» (nor any other)
         _open_page(page, base, scan_id, "Ministry of Health")
@@ -470,9 +489,7 @@ def test_born_digital_pdf_hit_is_outlined(server, browser, stored):
         outline, image = box.bounding_box(), page.get_by_test_id("page-image").bounding_box()
         assert outline["width"] > 10 and image["x"] <= outline["x"] <= image["x"] + image["width"]
         _no_errors(page)
-        _zoom(page, "200%")
-        box.scroll_into_view_if_needed()
-        _shot(page.get_by_test_id("page-frame"), "pdf-outlined.png")
+        _shot(page, "pdf-outlined.png", height=360)
     finally:
         context.close()
 
@@ -496,7 +513,7 @@ def test_page_image_is_large_and_zooms(server, browser, stored):
         box = page.get_by_test_id("highlight-box").first.bounding_box()
         image = page.get_by_test_id("page-image").bounding_box()
         assert image["x"] <= box["x"] <= image["x"] + image["width"] and box["width"] > 20
-        _shot(frame, "zoomed-page.png")
+        _shot(page, "zoomed-page.png", height=600)
         # the whole width for the image, the text below it
         page.get_by_text("Text beside the image").click()
         _zoom(page, "Fit")
@@ -540,10 +557,10 @@ def test_overview_counts_by_letter_date_and_the_log_is_readable(server, browser,
         assert page.get_by_role("radio", name="Date of the letter").is_checked()
         assert dated_count < documents  # the undated are said apart
         assert f"{documents - dated_count} with no date found" in page.inner_text("body")
-        page.locator("canvas, svg.marks").first.wait_for(timeout=30_000)
+        page.locator(CHART).first.wait_for(timeout=30_000)
         page.get_by_text("Day added to the archive").click()
         page.get_by_text("first date written on them").wait_for(state="detached", timeout=30_000)
-        page.locator("canvas, svg.marks").first.wait_for(timeout=30_000)
+        page.locator(CHART).first.wait_for(timeout=30_000)
         # the activity table reads as text: times in UTC, documents by name, no Python dicts
         table = page.locator("[data-testid='stDataFrame'] table").last
         table.wait_for(state="attached", timeout=30_000)

@@ -213,6 +213,8 @@ def legend_html(kinds: Iterable[str] | None = None) -> str:
     if "feedback" in shown:
         styles.append(f'{_chip("word", "feedback")} a feedback word: common on the best pages, it only '
                       "reorders results (never marked in the text; on the page image only when asked)")
+    if not styles:  # hits found by their file name or title only: nothing is marked
+        return ""
     return '<div class="sanad-legend" data-testid="legend">Marks: ' + " · ".join(styles) + "</div>"
 
 
