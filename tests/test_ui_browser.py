@@ -395,6 +395,12 @@ def test_search_has_its_own_address(server, browser, stored):
         assert "Page not found" not in page.inner_text("body")
         assert page.get_by_test_id("effective-query").inner_text() == "masks"
         assert urllib.parse.urlsplit(page.url).path == "/search"
+        # the filters chosen beside the box are in the address too
+        page.get_by_label("Language").click()
+        page.get_by_role("option", name="English").click()
+        page.get_by_role("button", name="Search", exact=True).click()
+        page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'masks lang:en'",
+                               timeout=30_000)
         page.goto(base + "/?q=" + urllib.parse.quote(PERSIAN_WORD))  # the start page opens Search with it
         page.locator(".sanad-snippet mark").first.wait_for(timeout=30_000)
         split = urllib.parse.urlsplit(page.url)

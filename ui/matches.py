@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from archive.models import MATCH_KINDS, Matched, WordBox
 
@@ -75,38 +75,34 @@ class Wanted:
 
 
 def units_of_text(text: str) -> list[Unit]:
-    """The words of ``text`` in order, each with its character range."""
-    exact_an, text_an, _ = _analyzers()
+    """The words of ``text`` in order, each with its character range: one unstemmed pass over
+    the text, each word's stems looked up once per spelling (snippets and pages repeat words)."""
+    exact_an, _, _ = _analyzers()
     words: dict[int, list] = {}  # exact position -> [start, end, exact terms]
     for t in exact_an(text, chars=True, positions=True, mode="index"):
         unit = words.setdefault(t.pos, [t.startchar, t.endchar, set()])
         unit[0], unit[1] = min(unit[0], t.startchar), max(unit[1], t.endchar)
         unit[2].add(t.text)
-    ordered = [words[p] for p in sorted(words)]
-    by_start = {u[0]: i for i, u in enumerate(ordered)}
-    stems: list[set[str]] = [set() for _ in ordered]
-    for t in text_an(text, chars=True, mode="index"):
-        i = by_start.get(t.startchar)
-        if i is None:  # a part of a compound, inside a word
-            i = next((j for j, u in enumerate(ordered) if u[0] <= t.startchar < u[1]), None)
-        if i is not None:
-            stems[i].add(t.text)
-    return [Unit(s, e, frozenset(x), frozenset(st)) for (s, e, x), st in zip(ordered, stems)]
+    return [Unit(s, e, frozenset(x), _stems(text[s:e])) for s, e, x in (words[p] for p in sorted(words))]
 
 
 def units_of_boxes(words: Sequence[WordBox]) -> list[Unit]:
     """One unit per word box (by its place in ``words``), in the order the page lists them."""
-    exact_an, text_an, _ = _analyzers()
-    out = []
-    for i, word in enumerate(words):
-        if not word.text.strip():
-            out.append(Unit(i, i + 1, frozenset(), frozenset()))
-            continue
-        out.append(Unit(i, i + 1, frozenset(t.text for t in exact_an(word.text, mode="index")),
-                        frozenset(t.text for t in text_an(word.text, mode="index"))))
-    return out
+    return [Unit(i, i + 1, _exact(w.text), _stems(w.text)) if w.text.strip() else
+            Unit(i, i + 1, frozenset(), frozenset()) for i, w in enumerate(words)]
 
 
+@lru_cache(maxsize=50_000)
+def _exact(word: str) -> frozenset[str]:
+    return frozenset(t.text for t in _analyzers()[0](word, mode="index"))
+
+
+@lru_cache(maxsize=50_000)
+def _stems(word: str) -> frozenset[str]:
+    return frozenset(t.text for t in _analyzers()[1](word, mode="index"))
+
+
+@lru_cache(maxsize=1024)
 def _phrase(text: str, typed: bool) -> Phrase | None:
     exact_an, text_an, _ = _analyzers()
 
@@ -124,20 +120,18 @@ def _phrase(text: str, typed: bool) -> Phrase | None:
 def wanted(matched: Iterable[Matched], query: str = "", expansions: Iterable = ()) -> Wanted:
     """What to mark for hits that matched ``matched``: the phrases are the quoted parts of
     ``query`` and the alternatives of several words of ``expansions`` (crosslingual.Expansion)."""
-    exact_an, text_an, _ = _analyzers()
     kinds: dict[str, str] = {}
     for m in matched:
         kinds[m.term] = best_kind([m.kind, kinds.get(m.term, m.kind)])
     phrases = [p for p in (_phrase(q, True) for q in _QUOTED.findall(query)) if p]
-    on_their_own = _OPERATORS.sub(" ", _QUOTED.sub(" ", _FILTER.sub(" ", query)))
-    alone = {t.text for an in (exact_an, text_an) for t in an(on_their_own, mode="query")}
+    alone = set(_alone(_OPERATORS.sub(" ", _QUOTED.sub(" ", _FILTER.sub(" ", query)))))
     for expansion in expansions:
         for alternative in getattr(expansion, "added", ()):
             p = _phrase(alternative, False)
             if p:
                 phrases.append(p)
             else:
-                alone |= {t.text for an in (exact_an, text_an) for t in an(alternative, mode="query")}
+                alone |= _alone(alternative)
     in_phrases = {t for p in phrases for words in (p.exact + p.stems) for t in words}
     loose = frozenset(t for t in kinds if t not in in_phrases or t in alone)
     return Wanted(kinds, tuple(phrases), loose)
@@ -162,6 +156,13 @@ def grouped(matched: Iterable[Matched], want: Wanted | None) -> list[tuple[str, 
     return out
 
 
+@lru_cache(maxsize=1024)
+def _alone(text: str) -> frozenset[str]:
+    """The terms of words searched on their own (not inside a phrase)."""
+    exact_an, text_an, _ = _analyzers()
+    return frozenset(t.text for an in (exact_an, text_an) for t in an(text, mode="query"))
+
+
 def _slight(unit: Unit, stopwords: frozenset[str]) -> bool:
     """A stopword or a one-letter word: marked only where the user typed it."""
     return bool(unit.exact) and all(t in stopwords or len(t) <= 1 for t in unit.exact)
@@ -172,14 +173,15 @@ def _runs(units: list[Unit], phrase: Phrase) -> list[tuple[int, int]]:
     found = set()
     n = len(phrase.exact)
     for i in range(len(units) - n + 1):
-        if all(units[i + k].exact & phrase.exact[k] for k in range(n)):
+        if units[i].exact & phrase.exact[0] and all(units[i + k].exact & phrase.exact[k] for k in range(1, n)):
             found.add((i, i + n - 1))
     # the text field leaves stopwords out: "Ministry of Health" also stands in "ministries for health"
-    if phrase.stems:
+    m = len(phrase.stems)
+    if m:
         worded = [i for i, u in enumerate(units) if u.stems]
-        m = len(phrase.stems)
         for j in range(len(worded) - m + 1):
-            if all(units[worded[j + k]].stems & phrase.stems[k] for k in range(m)):
+            if units[worded[j]].stems & phrase.stems[0] and \
+                    all(units[worded[j + k]].stems & phrase.stems[k] for k in range(1, m)):
                 found.add((worded[j], worded[j + m - 1]))
     return sorted(found)
 

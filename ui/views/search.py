@@ -16,7 +16,8 @@ catalog = archive.catalog
 
 st.title("Search")
 
-# Coming back from a document keeps the query (?q=...).
+# /search?q=... opens with that query run (an address to bookmark or send); coming back from a
+# document keeps it.
 if "search_text" not in st.session_state:
     st.session_state.search_text = st.query_params.get("q", "")
 if "search_page" not in st.session_state:
@@ -53,8 +54,8 @@ with st.expander("How to search"):
 
 text = st.session_state.search_text
 query = web.build_query(text, lang=LANGS[lang], source=source, tags=tags, date_from=date_from, date_to=date_to)
-if text != st.query_params.get("q", ""):
-    st.query_params["q"] = text
+if query != st.query_params.get("q", ""):  # the address holds the filters too: it repeats this search
+    st.query_params["q"] = query
 
 if not text.strip():
     counts = auth.counts(catalog)
