@@ -5,7 +5,7 @@ has the same cases on screen."""
 from __future__ import annotations
 
 from archive.models import Hit, Matched, WordBox
-from ui import matches, web
+from ui import listing, matches, web
 
 
 def _boxes(text: str) -> list[WordBox]:
@@ -71,10 +71,10 @@ def test_audit_rows_are_readable():
     entry = {"at": "2026-12-01T16:03:13+00:00", "actor": "ada", "action": "edit", "document_id": "ab" * 32,
              "detail": {"title": {"old": "", "new": "Letter"}, "tags": {"old": [], "new": ["a", "b"]},
                         "sha256": "ab" * 32}}
-    row = web.audit_row(entry, {"ab" * 32: "letter.png"})
+    row = listing.audit_row(entry, {"ab" * 32: "letter.png"})
     assert row == {"when": "2026-12-01 16:03:13 UTC", "who": "ada", "action": "edit", "document": "letter.png",
                    "detail": "title: (empty) → Letter · tags: (empty) → a, b"}
-    assert "{" not in web.detail_text({"what": "search results", "format": "csv", "query": "x", "results": 4})
+    assert "{" not in listing.detail_text({"what": "search results", "format": "csv", "query": "x", "results": 4})
 
 
 def test_each_date_is_listed_once_with_its_spellings_and_pages():
@@ -82,16 +82,16 @@ def test_each_date_is_listed_once_with_its_spellings_and_pages():
              {"page": 1, "day": "2020-03-24", "text": "۱۳۹۹/۰۱/۰۵", "calendar": "jalali"},
              {"page": 2, "day": "2020-03-24", "text": "24 March 2020", "calendar": "gregorian"},
              {"page": 2, "day": "2020-04-01", "text": "1 April 2020", "calendar": "gregorian"}]
-    listed = web.dates_listed(found)
+    listed = listing.dates_listed(found)
     assert [d["day"] for d in listed] == ["2020-03-24", "2020-04-01"]
     assert listed[0]["written"] == ["۱۳۹۹/۰۱/۰۵", "24 March 2020"] and listed[0]["pages"] == [1, 2]
 
 
 def test_the_timeline_counts_letter_dates_by_month_with_the_empty_months_between():
-    chart, unit = web.timeline(["2019-11-17", "2019-11-26", "2020-01-28"])
+    chart, unit = listing.timeline(["2019-11-17", "2019-11-26", "2020-01-28"])
     assert unit == "month" and list(chart.index) == ["2019-11", "2019-12", "2020-01"]
     assert list(chart["documents"]) == [2, 0, 1]
-    assert web.timeline(["1990-05-01", "2020-01-01"])[1] == "year"
+    assert listing.timeline(["1990-05-01", "2020-01-01"])[1] == "year"
 
 
 def test_each_document_has_the_first_date_written_on_it(archive):

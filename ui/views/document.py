@@ -6,7 +6,7 @@ import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
 from search.index import SearchIndex
-from ui import auth, matches, web
+from ui import auth, listing, matches, web
 
 archive = web.get_archive()
 catalog = archive.catalog
@@ -147,7 +147,7 @@ else:
 
 # -- dates -------------------------------------------------------------------------------------------
 
-found_dates = web.dates_listed(catalog.dates_found(doc.id))
+found_dates = listing.dates_listed(catalog.dates_found(doc.id))
 if found_dates:
     from datetime import date as _date
 
@@ -216,9 +216,9 @@ if saved:
 
 with st.expander("Where it came from and what was done to it"):
     st.write("Received as:")
-    st.dataframe([{"file name": r.filename, "received": web.when_text(r.received_at), "by": r.actor,
+    st.dataframe([{"file name": r.filename, "received": listing.when_text(r.received_at), "by": r.actor,
                    "source": r.source or ""}
                   for r in catalog.receipts(doc.id)], hide_index=True)
     st.write("Audit log:")
-    st.dataframe([{k: v for k, v in web.audit_row(a).items() if k != "document"}
+    st.dataframe([{k: v for k, v in listing.audit_row(a).items() if k != "document"}
                   for a in catalog.audit_log(doc.id, limit=200)], hide_index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import auth, web
+from ui import auth, listing, web
 
 archive = web.get_archive()
 catalog = archive.catalog
@@ -32,7 +32,7 @@ if problems:
     st.write("These documents could not be read, completely or in part. Their originals are kept; "
              "retry them from the Upload page after fixing the cause.")
     st.dataframe(pd.DataFrame([{"file": d.filename, "status": d.status, "reason": d.error or "",
-                                "added": web.when_text(d.added_at), "sha256": d.id} for d in problems]),
+                                "added": listing.when_text(d.added_at), "sha256": d.id} for d in problems]),
                  hide_index=True, width="stretch")
 else:
     st.success("No failures.")
@@ -45,7 +45,7 @@ if docs:
     if by.startswith("Date"):
         dated = catalog.document_days()
         days = [dated[d.id] for d in docs if d.id in dated]
-        chart, unit = web.timeline(days)
+        chart, unit = listing.timeline(days)
         if days:
             st.bar_chart(chart, x_label=f"{unit} of the letter", y_label="documents")
         undated = len(docs) - len(days)
@@ -61,5 +61,5 @@ st.subheader("Recent activity")
 if auth.team():  # the log names what everyone did: admins read it on the Audit page
     st.stop()
 names = {d.id: d.filename for d in docs}
-st.dataframe(pd.DataFrame([web.audit_row(a, names) for a in catalog.audit_log(limit=50)]),
+st.dataframe(pd.DataFrame([listing.audit_row(a, names) for a in catalog.audit_log(limit=50)]),
              hide_index=True, width="stretch")
