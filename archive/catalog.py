@@ -459,6 +459,12 @@ class Catalog:
                            (doc_id,))
         return rows[0][0] if rows else None
 
+    def document_days(self) -> dict[str, str]:
+        """Every dated document's own date (as ``document_date``), in one query: the timeline."""
+        rows = self._query("SELECT document_id, day, min(page * 4294967296 + rowid) FROM page_dates"
+                           " GROUP BY document_id")  # SQLite takes day from the row with the min
+        return {r[0]: r[1] for r in rows}
+
     def page_dates(self, doc_id: str, number: int) -> list[str]:
         """Gregorian days (YYYYMMDD) found on a page."""
         rows = self._query("SELECT DISTINCT day FROM page_dates WHERE document_id = ? AND page = ? ORDER BY day",

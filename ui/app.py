@@ -22,8 +22,18 @@ st.set_page_config(page_title="Sanad", page_icon=str(Path(__file__).with_name("s
                    layout="wide")
 st.html(f"<style>{(Path(__file__).with_name('style.css')).read_text(encoding='utf-8')}</style>")
 
+SEARCH = st.Page("views/search.py", title="Search", icon=":material/search:", url_path="search")
+
+
+def _home() -> None:
+    # The default page is served at / only; Search has its own address (/search?q=…), so
+    # a search can be bookmarked and sent, and / opens it with whatever ?q= came along.
+    st.switch_page(SEARCH, query_params=st.query_params.to_dict())
+
+
+HOME = st.Page(_home, title="Start", url_path="start", default=True, visibility="hidden")
 PAGES = [
-    st.Page("views/search.py", title="Search", icon=":material/search:", url_path="search", default=True),
+    SEARCH,
     st.Page("views/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
     st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview"),
     st.Page("views/glossary.py", title="Glossary", icon=":material/translate:", url_path="glossary"),
@@ -32,7 +42,7 @@ PAGES = [
 AUDIT = st.Page("views/audit.py", title="Audit", icon=":material/policy:", url_path="audit")
 
 # Team mode: the login page until someone has logged in; their rights, read afresh each request.
-access = auth.gate(web.get_archive(), PAGES + [AUDIT])
+access = auth.gate(web.get_archive(), [HOME] + PAGES + [AUDIT])
 if auth.team():  # pages left out cannot be reached by their URL either
     PAGES = [p for p in PAGES if (p.url_path != "upload" or access.may_upload)
              and (p.url_path != "glossary" or access.admin)]
@@ -50,4 +60,4 @@ with st.sidebar:
                       help="Every edit and export is recorded in the archive's audit log under this name.")
     st.caption(f"Archive: {web.archive_root()}")
 
-st.navigation(PAGES).run()
+st.navigation([HOME] + PAGES).run()

@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Iterable
 from typing import BinaryIO
 
 import streamlit as st
@@ -32,7 +33,9 @@ from archive.models import Hit, Page
 
 REPO = Path(__file__).resolve().parent.parent
 FA_FONTS = "'Vazirmatn','Noto Naskh Arabic','Nazli',sans-serif"
-DISPLAY_WIDTH = 1200  # pixels of the page image sent to the browser
+# Pixels of the page image sent to the browser: at 2000 an A4 scan keeps ~170 dpi, so zoomed in
+# a letter's number and date are sharp (at 1200, ~100 dpi, the small print blurred).
+DISPLAY_WIDTH = 2000
 _index_lock = threading.Lock()
 
 
@@ -131,26 +134,36 @@ def direction_attrs(lang: str) -> str:
     return f'dir="auto" style="font-family: {FA_FONTS}"'
 
 
-def marked(text: str, spans: list[tuple[int, int]]) -> str:
-    """Escaped ``text`` with the character ranges ``spans`` wrapped in <mark>."""
+def marked(text: str, spans: list) -> str:
+    """Escaped ``text`` with the character ranges ``spans`` wrapped in <mark>. A range may carry
+    the kind it matched through, (start, end, kind): its mark is styled by it (ui.matches)."""
+    from ui.matches import STYLE_OF
+
     out, last = [], 0
-    for start, end in sorted(spans):
+    for span in sorted(spans):
+        start, end = span[0], span[1]
         if start < last or end <= start:
             continue
-        out += [esc(text[last:start]), "<mark>", esc(text[start:end]), "</mark>"]
+        if len(span) > 2:
+            kind = span[2]
+            opening = f'<mark class="sanad-m-{STYLE_OF.get(kind, "typed")}" data-kind="{esc(kind)}">'
+        else:
+            opening = "<mark>"
+        out += [esc(text[last:start]), opening, esc(text[start:end]), "</mark>"]
         last = end
     out.append(esc(text[last:]))
     return "".join(out)
 
 
-def text_block(text: str, lang: str, spans: list[tuple[int, int]] | None = None, testid: str = "page-text") -> str:
+def text_block(text: str, lang: str, spans: list | None = None, testid: str = "page-text") -> str:
     """A page of text as HTML: one <div dir="auto"> per line so that mixed Persian/English lines
     each keep their own direction; the block is aligned by the page's language."""
     spans = sorted(spans or [])
     lines, pos = [], 0
     for raw in text.split("\n"):
         end = pos + len(raw)
-        inner = [(max(s, pos) - pos, min(e, end) - pos) for s, e in spans if s < end and e > pos]
+        inner = [(max(sp[0], pos) - pos, min(sp[1], end) - pos, *sp[2:]) for sp in spans
+                 if sp[0] < end and sp[1] > pos]
         body = marked(raw, inner) or "&nbsp;"
         # In a page of one language the lines follow it; in a mixed page each line aligns by its own.
         align = "" if lang in ("fa", "en") else ' style="text-align:start"'
@@ -160,10 +173,60 @@ def text_block(text: str, lang: str, spans: list[tuple[int, int]] | None = None,
             + "".join(lines) + "</div>")
 
 
-def snippet_html(hit: Hit) -> str:
+def snippet_html(hit: Hit, want=None) -> str:
+    """The hit's snippet; with ``want`` (ui.matches.Wanted) its words marked by how they matched."""
+    from ui import matches
+
     lang = hit.lang if hit.lang in ("fa", "en") else lang_of(hit.snippet)
-    return (f'<div class="sanad-snippet" {direction_attrs(lang)}>'
-            f'<span dir="auto">{marked(hit.snippet, hit.spans)}</span></div>')
+    spans = matches.text_marks(hit.snippet, want) if want is not None else hit.spans
+    return (f'<div class="sanad-snippet" data-testid="snippet" {direction_attrs(lang)}>'
+            f'<span dir="auto">{marked(hit.snippet, spans)}</span></div>')
+
+
+def _chip(term: str, kind: str) -> str:
+    from ui.matches import STYLE_OF
+
+    return (f'<span class="sanad-chip sanad-k-{STYLE_OF.get(kind, "typed")}" data-kind="{esc(kind)}" '
+            f'dir="auto">{esc(term)}</span>')
+
+
+def matched_html(hit: Hit, want=None) -> str:
+    """Why the hit was found: each matched word (or phrase, with ``want``) with its kind, in the
+    legend's styles."""
+    from archive.models import MATCH_KINDS
+    from ui.matches import KIND_LABELS, grouped
+
+    if not hit.matched:
+        return ('<div class="sanad-why" data-testid="matched">No word of the page\'s text matched: '
+                "found by its file name, title or source.</div>")
+    groups: dict[str, list[str]] = {}
+    for term, kind in grouped(hit.matched, want):
+        groups.setdefault(kind, []).append(term)
+    order = sorted(groups, key=lambda k: MATCH_KINDS.index(k) if k in MATCH_KINDS else len(MATCH_KINDS))
+    parts = [f"{esc(KIND_LABELS.get(kind, kind))}: " + " ".join(_chip(t, kind) for t in groups[kind])
+             for kind in order]
+    lead = ("Found only through alternatives (ranked below pages with the words as typed) · "
+            if hit.tier else "")
+    return (f'<div class="sanad-why" data-testid="matched" data-tier="{hit.tier}">{lead}'
+            + " · ".join(parts) + "</div>")
+
+
+def legend_html(kinds: Iterable[str] | None = None) -> str:
+    """What the marks and outlines mean: typed words, alternatives, feedback words."""
+    shown = set(kinds) if kinds is not None else {"typed", "translation", "feedback"}
+    styles = []
+    if "typed" in shown:
+        styles.append(f'{_chip("word", "typed")} as you typed it')
+    alternatives = [k for k in ("translation", "name", "amount", "fuzzy") if k in shown]
+    if alternatives or kinds is None:
+        styles.append(f'{_chip("word", "translation")} an alternative search added (translation, name in the '
+                      "other script, amount in another spelling, similar spelling)")
+    if "feedback" in shown:
+        styles.append(f'{_chip("word", "feedback")} a feedback word: common on the best pages, it only '
+                      "reorders results (never marked in the text; on the page image only when asked)")
+    if not styles:  # hits found by their file name or title only: nothing is marked
+        return ""
+    return '<div class="sanad-legend" data-testid="legend">Marks: ' + " · ".join(styles) + "</div>"
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -236,25 +299,47 @@ def render_page_image(original: Path, media_type: str, number: int, width: int |
     return image
 
 
-def page_view_html(image, boxes, *, page_w: int | None, page_h: int | None, alt: str) -> str:
-    """The page image with one semi-transparent rectangle per box, positioned in percent of the
-    image so they stay on their words at whatever width the browser shows the image."""
-    w, h = image.size
+def page_view_html(image, boxes, *, page_w: int | None, page_h: int | None, alt: str, zoom: int = 100,
+                   rtl: bool = False) -> str:
+    """The page image with one rectangle per box, positioned in percent of the image so they stay
+    on their words at any zoom. A box given as (WordBox, kind) is drawn in its kind's style
+    (ui.matches.STYLE_OF); ``zoom`` is the image's width in percent of its frame, which scrolls.
+    With ``rtl`` a zoomed page opens at its right edge, where a Persian letter starts."""
+    from ui.matches import STYLE_OF
+
+    picture = image if isinstance(image, PageImage) else PageImage.of(image)
+    w, h = picture.size
     ref_w, ref_h = page_w or w, page_h or h
-    scale = min(1.0, DISPLAY_WIDTH / w)
-    small = image.resize((max(1, int(w * scale)), max(1, int(h * scale)))) if scale < 1 else image
-    buf = io.BytesIO()
-    small.convert("RGB").save(buf, format="JPEG", quality=85)
-    data = base64.b64encode(buf.getvalue()).decode()
-    marks = "".join(
-        f'<div class="sanad-hl" data-testid="highlight-box" style="position:absolute;'
-        f"left:{100 * b.left / ref_w:.3f}%;top:{100 * b.top / ref_h:.3f}%;"
-        f"width:{100 * b.width / ref_w:.3f}%;height:{100 * b.height / ref_h:.3f}%;"
-        f'background:rgba(255,213,0,0.40);outline:2px solid rgba(230,120,0,0.9);border-radius:2px"></div>'
-        for b in boxes)
-    return (f'<div data-testid="page-image" style="position:relative;display:inline-block;width:100%">'
-            f'<img src="data:image/jpeg;base64,{data}" alt="{esc(alt)}" style="width:100%;display:block;'
-            f'border:1px solid #ccc">{marks}</div>')
+    marks = []
+    for item in boxes:
+        b, kind = item if isinstance(item, tuple) else (item, "typed")
+        marks.append(
+            f'<div class="sanad-hl sanad-hl-{STYLE_OF.get(kind, "typed")}" data-testid="highlight-box" '
+            f'data-kind="{esc(kind)}" title="{esc(b.text)}: {esc(kind)}" style="position:absolute;'
+            f"left:{100 * b.left / ref_w:.3f}%;top:{100 * b.top / ref_h:.3f}%;"
+            f'width:{100 * b.width / ref_w:.3f}%;height:{100 * b.height / ref_h:.3f}%"></div>')
+    direction = ' dir="rtl"' if rtl else ""
+    return (f'<div class="sanad-zoom" data-testid="page-frame" data-zoom="{int(zoom)}"{direction}>'
+            f'<div data-testid="page-image" class="sanad-page" style="position:relative;width:{int(zoom)}%">'
+            f'<img src="data:image/jpeg;base64,{picture.jpeg}" alt="{esc(alt)}">{"".join(marks)}</div></div>')
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """A page's picture as sent to the browser: base64 JPEG at most DISPLAY_WIDTH wide, and the
+    size of the image it was drawn from (the one its word boxes refer to)."""
+
+    jpeg: str
+    size: tuple[int, int]
+
+    @classmethod
+    def of(cls, image) -> "PageImage":
+        w, h = image.size
+        scale = min(1.0, DISPLAY_WIDTH / w)
+        small = image.resize((max(1, int(w * scale)), max(1, int(h * scale)))) if scale < 1 else image
+        buf = io.BytesIO()
+        small.convert("RGB").save(buf, format="JPEG", quality=85)
+        return cls(base64.b64encode(buf.getvalue()).decode(), (w, h))
 
 
 # -- exports -------------------------------------------------------------------------------------
@@ -561,7 +646,9 @@ def show_html(body: str) -> None:
 
 @st.cache_data(max_entries=24, show_spinner="Drawing the page …")
 def _cached_page_image(original: str, media_type: str, number: int, width: int | None, height: int | None):
-    return render_page_image(Path(original), media_type, number, width, height)
+    # kept encoded: changing the zoom reruns the page, and encoding a scan took ~0.2 s a run
+    image = render_page_image(Path(original), media_type, number, width, height)
+    return None if image is None else PageImage.of(image)
 
 
 def page_image(archive: Archive, doc, page: Page):

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from archive import audit
-from ui import auth, web
+from ui import auth, listing, web
 
 archive = web.get_archive()
 
@@ -26,6 +26,4 @@ since = c3.date_input("Since", value=None, key="audit_since")
 bound = datetime.combine(since, time(0), UTC).isoformat(timespec="seconds") if since else None
 rows = audit.entries(archive.catalog, user=user.strip() or None, since=bound, action=action or None, limit=2000)
 st.caption(f"{len(rows)} entries, newest first (at most 2,000 shown; `sanad audit --json` has them all).")
-st.dataframe(pd.DataFrame([{"when": e.at, "who": e.actor, "action": e.action, "from": e.address or "",
-                            "document": (e.document_id or "")[:12], "detail": str(e.detail)} for e in rows]),
-             hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame([listing.audit_row(e, address=True) for e in rows]), hide_index=True, width="stretch")

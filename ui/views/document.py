@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
-from search.index import SearchIndex, matching_spans
-from ui import auth, web
+from search.index import SearchIndex
+from ui import auth, listing, matches, web
 
 archive = web.get_archive()
 catalog = archive.catalog
@@ -28,12 +28,12 @@ if not doc_id:
         st.rerun()
     st.stop()
 
-matches = auth.find_document(catalog, doc_id)  # another collection's document is "no such document"
-if len(matches) != 1:
-    st.error("No such document." if not matches else "That short id matches several documents.")
+candidates = auth.find_document(catalog, doc_id)  # another collection's document is "no such document"
+if len(candidates) != 1:
+    st.error("No such document." if not candidates else "That short id matches several documents.")
     st.page_link("views/search.py", label="Back to search", icon=":material/search:")
     st.stop()
-doc = matches[0]
+doc = candidates[0]
 pages = catalog.pages(doc.id)
 count = max(1, len(pages))
 try:
@@ -66,16 +66,18 @@ if picked != number:
 # -- what matched ---------------------------------------------------------------------------------
 
 page = catalog.page(doc.id, number)
-terms: list[str] = []
+want = None
 if query.strip():
     try:
         index = web.open_index(archive)
         found = index.search(f"({query}) doc:{doc.id}", limit=1000, readable=auth.current().readable)
         on_page = [h for h in found.hits if h.page == number]
-        terms = sorted({t for h in (on_page or found.hits) for t in h.terms})
+        want = matches.wanted([m for h in on_page for m in h.matched], query, found.expansions)
         pages_hit = sorted({h.page for h in found.hits})
         if pages_hit:
             st.caption("Matches on page(s): " + ", ".join(map(str, pages_hit)))
+        for hit in on_page[:1]:
+            web.show_html(web.matched_html(hit, want))
     except QueryError as exc:
         st.warning(f"The search could not be understood: {exc}")
     except SanadError as exc:
@@ -84,12 +86,11 @@ if query.strip():
 
 # -- page image and text ----------------------------------------------------------------------------
 
+ZOOMS = {"Fit": 100, "150%": 150, "200%": 200, "300%": 300}
+
 if page is None:
     st.info("This document has no pages (yet).")
 else:
-    schema = SearchIndex(archive.index_dir).schema
-    boxes = web.matching_boxes(page, terms, schema) if terms else []
-    spans = matching_spans(page.text, terms, schema) if terms else []
     try:
         image = web.page_image(archive, doc, page)
         problem = None
@@ -97,15 +98,39 @@ else:
             auth.record(catalog, "page-image", doc.id, {"page": number})
     except Exception as exc:  # a page that cannot be drawn must not hide its text
         image, problem = None, exc
-    picture, words = st.columns(2) if image is not None or problem else (None, st.container())
+    controls = st.columns([3, 2, 2], vertical_alignment="bottom")
+    zoom = "Fit"
+    if image is not None:
+        zoom = controls[0].segmented_control("Zoom", list(ZOOMS), default="Fit", key="page_zoom",
+                                             help="Zoom in to read small print; the frame scrolls.") or "Fit"
+    beside = controls[1].toggle("Text beside the image", value=True, key="text_beside",
+                                help="Off: the image takes the whole width, the text follows below it."
+                                ) if image is not None or problem else False
+    feedback = bool(want and "feedback" in want.kinds.values()) and controls[2].toggle(
+        "Outline feedback words", value=False, key="show_feedback",
+        help="Words common on the best pages of the search. They only reorder the results, so they "
+             "are not outlined unless you ask.")
+    boxes = matches.box_marks(page.words, want, feedback=feedback) if want else []
+    spans = matches.text_marks(page.text, want, feedback=feedback) if want else []
+    if image is None and not problem:
+        picture, words = None, st.container()
+    elif beside:
+        picture, words = st.columns([3, 2])
+    else:
+        picture, words = st.container(), st.container()
     if problem:
         picture.warning(f"The page image cannot be shown: {problem}")
     if image is not None:
         with picture:
             web.show_html(web.page_view_html(image, boxes, page_w=page.width, page_h=page.height,
-                                             alt=f"page {number} of {doc.filename}"))
+                                             alt=f"page {number} of {doc.filename}", zoom=ZOOMS[zoom],
+                                             rtl=page.lang == "fa"))
             if boxes:
-                st.caption(f"{len(boxes)} matching word(s) outlined on the page.")
+                kinds = {k for _, k in boxes}
+                counted = ", ".join(f"{sum(k == kind for _, k in boxes)} {matches.KIND_LABELS[kind]}"
+                                    for kind in matches.MATCH_KINDS if kind in kinds)
+                st.caption(f"{len(boxes)} matching word(s) outlined on the page: {counted}.")
+                web.show_html(web.legend_html(kinds | ({"feedback"} if feedback else set())))
     with words:
         how = {"ocr": "recognised by OCR", "text": "text from the file"}.get(page.method, page.method)
         extra = f", confidence {page.confidence:.0f}%" if page.confidence is not None else ""
@@ -122,7 +147,7 @@ else:
 
 # -- dates -------------------------------------------------------------------------------------------
 
-found_dates = catalog.dates_found(doc.id)
+found_dates = listing.dates_listed(catalog.dates_found(doc.id))
 if found_dates:
     from datetime import date as _date
 
@@ -130,8 +155,10 @@ if found_dates:
 
     st.subheader("Dates in this document")
     web.show_html("<ul data-testid='dates'>" + "".join(
-        f"<li>page {d['page']}: <span dir='auto'>{web.esc(d['text'])}</span> ({web.esc(d['calendar'])})"
-        f" = <span dir='auto'>{web.esc(format_both(_date.fromisoformat(d['day'])))}</span></li>"
+        f"<li><span dir='auto'>{web.esc(format_both(_date.fromisoformat(d['day'])))}</span>: written "
+        + ", ".join(f"<span dir='auto'>{web.esc(t)}</span>" for t in d["written"])
+        + f" ({web.esc(', '.join(d['calendars']))}) · page{'s' if len(d['pages']) > 1 else ''} "
+        + ", ".join(map(str, d["pages"])) + "</li>"
         for d in found_dates[:50]) + "</ul>")
 
 # -- downloads --------------------------------------------------------------------------------------
@@ -189,8 +216,9 @@ if saved:
 
 with st.expander("Where it came from and what was done to it"):
     st.write("Received as:")
-    st.dataframe([{"file name": r.filename, "received": r.received_at, "by": r.actor, "source": r.source or ""}
+    st.dataframe([{"file name": r.filename, "received": listing.when_text(r.received_at), "by": r.actor,
+                   "source": r.source or ""}
                   for r in catalog.receipts(doc.id)], hide_index=True)
     st.write("Audit log:")
-    st.dataframe([{"when": a["at"], "who": a["actor"], "action": a["action"], "detail": str(a["detail"])}
+    st.dataframe([{k: v for k, v in listing.audit_row(a).items() if k != "document"}
                   for a in catalog.audit_log(doc.id, limit=200)], hide_index=True)

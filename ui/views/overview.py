@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pandas as pd
 import streamlit as st
 
-from ui import auth, web
+from ui import auth, listing, web
 
 archive = web.get_archive()
 catalog = archive.catalog
@@ -34,22 +32,34 @@ if problems:
     st.write("These documents could not be read, completely or in part. Their originals are kept; "
              "retry them from the Upload page after fixing the cause.")
     st.dataframe(pd.DataFrame([{"file": d.filename, "status": d.status, "reason": d.error or "",
-                                "added": d.added_at, "sha256": d.id} for d in problems]),
-                 hide_index=True, use_container_width=True)
+                                "added": listing.when_text(d.added_at), "sha256": d.id} for d in problems]),
+                 hide_index=True, width="stretch")
 else:
     st.success("No failures.")
 
-st.subheader("Documents added per day")
+st.subheader("Timeline")
 if docs:
-    per_day = Counter(d.added_at[:10] for d in docs)
-    st.bar_chart(pd.DataFrame({"documents": per_day}).sort_index())
+    by = st.radio("Count documents by", ["Date of the letter", "Day added to the archive"], horizontal=True,
+                  key="timeline_by", help="A document's date is the first date written on it (Persian dates "
+                                          "are converted); documents with no date found are counted apart.")
+    if by.startswith("Date"):
+        dated = catalog.document_days()
+        days = [dated[d.id] for d in docs if d.id in dated]
+        chart, unit = listing.timeline(days)
+        if days:
+            st.bar_chart(chart, x_label=f"{unit} of the letter", y_label="documents")
+        undated = len(docs) - len(days)
+        st.caption(f"{len(days)} document(s) by the first date written on them"
+                   + (f"; {undated} with no date found are not shown." if undated else "."))
+    else:
+        per_day = pd.Series([d.added_at[:10] for d in docs]).value_counts().sort_index()
+        st.bar_chart(pd.DataFrame({"documents": per_day}), x_label="day added", y_label="documents")
 else:
     st.info("The archive is empty.")
 
 st.subheader("Recent activity")
 if auth.team():  # the log names what everyone did: admins read it on the Audit page
     st.stop()
-st.dataframe(pd.DataFrame([{"when": a["at"], "who": a["actor"], "action": a["action"],
-                            "document": (a["document_id"] or "")[:12], "detail": str(a["detail"])}
-                           for a in catalog.audit_log(limit=50)]),
-             hide_index=True, use_container_width=True)
+names = {d.id: d.filename for d in docs}
+st.dataframe(pd.DataFrame([listing.audit_row(a, names) for a in catalog.audit_log(limit=50)]),
+             hide_index=True, width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
-from ui import auth, web
+from ui import auth, matches, web
 
 PER_PAGE = 20
 EXPORT_LIMIT = 1000
@@ -16,7 +16,8 @@ catalog = archive.catalog
 
 st.title("Search")
 
-# Coming back from a document keeps the query (?q=...).
+# /search?q=... opens with that query run (an address to bookmark or send); coming back from a
+# document keeps it.
 if "search_text" not in st.session_state:
     st.session_state.search_text = st.query_params.get("q", "")
 if "search_page" not in st.session_state:
@@ -53,8 +54,8 @@ with st.expander("How to search"):
 
 text = st.session_state.search_text
 query = web.build_query(text, lang=LANGS[lang], source=source, tags=tags, date_from=date_from, date_to=date_to)
-if text != st.query_params.get("q", ""):
-    st.query_params["q"] = text
+if query != st.query_params.get("q", ""):  # the address holds the filters too: it repeats this search
+    st.query_params["q"] = query
 
 if not text.strip():
     counts = auth.counts(catalog)
@@ -104,10 +105,11 @@ for hit in shown:
     groups.setdefault(hit.document_id, []).append(hit)
 st.markdown(f"**{results.total_text}** matching pages · results page {page_no} of {pages} "
             f"· {len(groups)} documents on this results page")
+web.show_html(web.legend_html({m.kind for hit in shown for m in hit.matched}))
 
 for doc_id, hits in groups.items():
     first = hits[0]
-    with st.container(border=True):
+    with st.container(border=True, key=f"result-{doc_id[:16]}"):
         tags_html = ", ".join(f"<code>{web.esc(t)}</code>" for t in first.tags) or "no tags"
         web.show_html(
             f'<div class="sanad-doc-title" dir="auto">{web.esc(first.title or first.filename)}</div>'
@@ -119,7 +121,8 @@ for doc_id, hits in groups.items():
             left.page_link("views/document.py", label=f"Page {hit.page}", icon=":material/description:",
                            query_params={"doc": doc_id, "page": str(hit.page), "q": query})
             with right:
-                web.show_html(web.snippet_html(hit))
+                want = matches.wanted(hit.matched, query, results.expansions)
+                web.show_html(web.snippet_html(hit, want) + web.matched_html(hit, want))
 
 prev_col, mid, next_col = st.columns([1, 3, 1])
 if prev_col.button("← Previous", disabled=page_no <= 1, key="prev_results"):
