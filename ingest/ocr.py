@@ -18,7 +18,7 @@ from PIL import Image
 from archive.errors import InputError
 from archive.models import WordBox
 from archive.settings import BY_NAME
-from ingest import images, numbers, passes, prepare, separators, tesseract
+from ingest import coverage, images, numbers, passes, prepare, separators, tesseract
 from ingest.reading import Reader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
 
@@ -70,6 +70,8 @@ class OcrResult:
     rotation: int = 0  # degrees clockwise that were applied to make the page upright
     width: int = 0  # size of the upright image the word boxes refer to
     height: int = 0
+    # Bands of ink in which no word was read, even by the gap pass: the page is possibly incomplete.
+    unread_lines: int = 0
 
 
 # --- page OCR ------------------------------------------------------------------------------------
@@ -114,10 +116,11 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         words = numbers.check_numbers(words, page.image, reader, settings.persian_lang, settings.digit_lang)
     if settings.separator_pass:
         words = separators.restore_separators(words, page.image)
+    unread = coverage.unread_lines(words, page.image)
     words = [_to_original(w, page.scale) for w in passes.rtl_order(words)]
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),
-                     rotation=rotation, width=page.width, height=page.height)
+                     rotation=rotation, width=page.width, height=page.height, unread_lines=unread)
 
 
 @dataclass

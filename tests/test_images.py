@@ -40,3 +40,69 @@ def test_skew_angle_from_rotated_page():
     for angle in (1.5, -2.0):
         turned = page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
         assert abs(images.skew_angle(turned) - angle) <= 0.2
+
+
+# --- phone photos: the sheet and its corners -----------------------------------------------------
+
+def test_sheet_found_in_phone_photo_and_flattened():
+    import numpy as np
+
+    from ingest import sheet
+
+    page = render(make_letter(21), "notosans")
+    photo = degrade(page, "phone", seed=21)
+    corners = sheet.find_sheet(photo)
+    assert corners is not None
+    # The sheet fills most of the photo but not all of it, and its edges are near-parallel pairs.
+    d1, d2 = corners[2] - corners[0], corners[3] - corners[1]
+    area = 0.5 * abs(float(d1[0] * d2[1] - d1[1] * d2[0]))
+    assert 0.4 < area / (photo.width * photo.height) < 0.85
+    flat = sheet.flatten_sheet(photo, corners)
+    assert abs(flat.height / flat.width - page.height / page.width) < 0.06
+    # Flattened, the text lines run straight again: no skew left to correct.
+    assert abs(images.skew_angle(flat)) < 0.5
+    # Scans, photocopies and faxes have no desk around the sheet: left alone.
+    for kind in ("clean", "photocopy", "fax", "shading"):
+        assert sheet.find_sheet(degrade(page, kind, seed=21)) is None, kind
+
+
+def test_prepare_flattens_photos_and_never_enlarges_a_fax():
+    from ingest import prepare
+
+    page = render(make_letter(22), "dejavu")
+    assert "sheet" in prepare.prepare(degrade(page, "phone", seed=22)).steps
+    fax = degrade(page, "fax", seed=22)
+    assert prepare.grey_share(fax) < prepare.BILEVEL_GREY_SHARE
+    assert prepare.prepare(fax).scale == 1.0
+    assert prepare.grey_share(page) > prepare.BILEVEL_GREY_SHARE
+    assert prepare.prepare(page).steps == []
+
+
+# --- possibly incomplete pages ----------------------------------------------------------------
+
+def test_ink_that_gave_no_text_flags_the_page(tmp_path):
+    from PIL import ImageDraw
+
+    from archive.catalog import Catalog, now
+    from archive.models import Document, Page, Receipt
+    from ingest.ocr import OcrSettings, ocr_image
+    from tests.fakes import FakeReader
+
+    page = Image.new("L", (1200, 500), 255)
+    draw = ImageDraw.Draw(page)
+    for top in (60, 200, 340):  # three bands of ink
+        draw.rectangle((200, top, 1000, top + 40), fill=0)
+    # The page read finds two lines; the re-read of the third band finds nothing either.
+    reader = FakeReader({("fas", 3): ["یک", "دو"]})
+    settings = OcrSettings(clean=False, latin_pass=False, digit_pass=False, separator_pass=False)
+    result = ocr_image(page, settings, reader=reader)
+    assert result.unread_lines == 1
+    assert ocr_image(page, settings, reader=FakeReader({("fas", 3): ["یک", "دو", "سه"]})).unread_lines == 0
+
+    cat = Catalog(tmp_path / "c.sqlite")
+    doc = Document(id="cd" * 32, filename="photo.jpg", media_type="image/jpeg", size=1, added_at=now())
+    cat.add_document(doc, Receipt(doc.id, "photo.jpg", now(), "tester", ""))
+    cat.plan_pages(doc.id, 1)
+    cat.save_page(Page(doc.id, 1, result.text, "ocr", "fa", 90.0, 1200, 500, [], "done", unread_lines=1))
+    stored = cat.page(doc.id, 1)
+    assert stored.unread_lines == 1 and stored.possibly_incomplete
