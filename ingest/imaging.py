@@ -114,6 +114,22 @@ def adaptive(gray: np.ndarray, window: int, offset: float) -> np.ndarray:
                                  window | 1, offset)
 
 
+def despeckle(gray: np.ndarray, max_area: int, threshold: int = 128) -> np.ndarray:
+    """Dark specks of at most `max_area` pixels (8-connected) painted white."""
+    cv2 = _cv2()
+    ink = (gray < threshold).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] <= max_area)
+    small = small[small > 0]  # label 0 is the paper
+    if not len(small):
+        return gray
+    lut = np.zeros(count, dtype=bool)
+    lut[small] = True
+    out = gray.copy()
+    out[lut[labels]] = 255
+    return out
+
+
 def resize(gray: np.ndarray, factor: float) -> np.ndarray:
     cv2 = _cv2()
     h, w = gray.shape

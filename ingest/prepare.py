@@ -13,15 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from ingest import images, sheet
+from ingest import images, imaging, sheet
 
 # A page whose dark pixels are nearly all black or nearly all white is bilevel: a fax or a 1-bit
 # scan (mid-grey share of the non-white pixels: faxes 0.00, clean 300 dpi letters 0.17-0.25,
 # 150 dpi renderings 0.4-0.5). Enlarging such a page with a smooth filter rings around every
 # stroke: 150 dpi faxes read at 14-18% CER upscaled, 4-5% as they are.
 BILEVEL_GREY_SHARE = 0.05
+SPECK_PIXELS = 2
 
 
 @dataclass
@@ -48,8 +49,14 @@ def prepare(gray: Image.Image) -> Prepared:
         gray = flat
         steps.append("sheet")
     bilevel = grey_share(gray) < BILEVEL_GREY_SHARE
+    if bilevel:
+        # A fax's line noise is specks of 1-2 black pixels. A median filter would also erase its
+        # thin 1-bit strokes; removing only specks of at most 2 pixels took 150 dpi faxes from
+        # 5.8% to 3.5% CER (6 tuning fonts; 4 pixels erased Nazli's dots: 4.4% -> 13.7%).
+        gray = Image.fromarray(imaging.despeckle(np.asarray(gray, dtype=np.uint8), SPECK_PIXELS))
+        steps.append("despeckle")
     # Salt-and-pepper noise: fas 27% CER before a median filter (bench "noise").
-    if images.impulse_noise(gray) > images.IMPULSE_NOISE_LIMIT:
+    elif images.impulse_noise(gray) > images.IMPULSE_NOISE_LIMIT:
         gray = images.denoise(gray)
         steps.append("median")
     # Uneven light: 55% CER with lines lost until the background is flattened (bench "shading").
@@ -69,7 +76,3 @@ def prepare(gray: Image.Image) -> Prepared:
     else:
         factor = 1.0
     return Prepared(gray, factor, width, height, steps)
-
-
-def smooth(gray: Image.Image, radius: float) -> Image.Image:
-    return gray.filter(ImageFilter.GaussianBlur(radius))
