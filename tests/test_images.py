@@ -80,10 +80,10 @@ def test_prepare_flattens_photos_and_never_enlarges_a_fax():
 
 # --- possibly incomplete pages ----------------------------------------------------------------
 
-def test_ink_that_gave_no_text_flags_the_page(tmp_path):
+def test_ink_that_gave_no_text_flags_the_page(tmp_path, capsys):
     from PIL import ImageDraw
 
-    from archive.catalog import Catalog, now
+    from archive.catalog import now
     from archive.models import Document, Page, Receipt
     from ingest.ocr import OcrSettings, ocr_image
     from tests.fakes import FakeReader
@@ -99,10 +99,28 @@ def test_ink_that_gave_no_text_flags_the_page(tmp_path):
     assert result.unread_lines == 1
     assert ocr_image(page, settings, reader=FakeReader({("fas", 3): ["یک", "دو", "سه"]})).unread_lines == 0
 
-    cat = Catalog(tmp_path / "c.sqlite")
+    # Stored with the page, and shown by `sanad show` and in its JSON.
+    import json
+
+    from archive.archive import Archive
+    from ui.cli import main
+
+    archive = Archive(tmp_path / "archive")
+    cat = archive.catalog
     doc = Document(id="cd" * 32, filename="photo.jpg", media_type="image/jpeg", size=1, added_at=now())
     cat.add_document(doc, Receipt(doc.id, "photo.jpg", now(), "tester", ""))
-    cat.plan_pages(doc.id, 1)
+    cat.plan_pages(doc.id, 2)
     cat.save_page(Page(doc.id, 1, result.text, "ocr", "fa", 90.0, 1200, 500, [], "done", unread_lines=1))
+    cat.save_page(Page(doc.id, 2, "سه", "ocr", "fa", 90.0, 1200, 500, [], "done"))
     stored = cat.page(doc.id, 1)
     assert stored.unread_lines == 1 and stored.possibly_incomplete
+    assert not cat.page(doc.id, 2).possibly_incomplete
+    archive.close()
+    capsys.readouterr()
+    main(["--archive", str(tmp_path / "archive"), "show", doc.id[:12]])
+    shown = capsys.readouterr().out
+    assert "--- page 1 (ocr, confidence 90, POSSIBLY INCOMPLETE" in shown
+    assert "--- page 2 (ocr, confidence 90) ---" in shown
+    main(["--archive", str(tmp_path / "archive"), "show", doc.id[:12], "--json"])
+    pages = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["page_texts"]
+    assert [(p["possibly_incomplete"], p["unread_lines"]) for p in pages] == [(True, 1), (False, 0)]
