@@ -414,6 +414,9 @@ def cmd_ocr(args) -> int:
             if count > 1:
                 print(f"--- page {number} ({page.method}, {page.lang or '?'}) ---")
             print(page.text)
+            if page.unread_lines:
+                print(f"--- page {number}: possibly incomplete: {page.unread_lines} band(s) of ink gave no text",
+                      file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 
