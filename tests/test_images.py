@@ -144,3 +144,27 @@ def test_degraded_letter_types_lose_no_line(kind, font):
     # bench.ocr --types --tuning: 1.5-3.3% mean CER per type; the bound leaves room for one letter.
     assert cer(letter.text, result.text) < 0.06
     assert result.unread_lines == 0
+
+
+def test_document_page_warns_of_a_possibly_incomplete_page(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from archive.archive import Archive
+    from ingest.pipeline import Ingestor
+
+    (tmp_path / "letter.txt").write_text("نامه شماره ۱۲۳۴/ص/۹۹", encoding="utf-8")
+    archive = Archive(tmp_path / "archive")
+    [result] = Ingestor(archive, jobs=1, actor="test").ingest([tmp_path / "letter.txt"], source="test")
+    page = archive.catalog.page(result.document_id, 1)
+    page.unread_lines = 2  # as an OCRed photo whose two bands of ink gave no text would be saved
+    archive.catalog.save_page(page)
+    archive.close()
+    monkeypatch.setenv("SANAD_ARCHIVE", str(tmp_path / "archive"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "ui" / "app.py"), default_timeout=60)
+    at.query_params["doc"] = result.document_id
+    at.query_params["page"] = "1"
+    at.switch_page("views/document.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Possibly incomplete: 2 band(s) of ink" in w.value for w in at.warning)
