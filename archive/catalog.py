@@ -144,6 +144,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_actor ON audit(actor);
     CREATE INDEX audit_at ON audit(at);
     """,
+    # 4: OCR pages: bands of ink in which no word was read (the page is possibly incomplete)
+    """
+    ALTER TABLE pages ADD COLUMN unread_lines INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -357,11 +361,11 @@ class Catalog:
         with self.transaction() as db:
             db.execute(
                 "UPDATE pages SET text=?, method=?, lang=?, confidence=?, width=?, height=?, words=?,"
-                " status=?, error=?, encoding=?, nuls_removed=?, updated_at=?"
+                " status=?, error=?, encoding=?, nuls_removed=?, unread_lines=?, updated_at=?"
                 " WHERE document_id=? AND number=?",
                 (page.text, page.method, page.lang, page.confidence, page.width, page.height, words,
-                 page.status, page.error, page.encoding, page.nuls_removed, now(), page.document_id,
-                 page.number),
+                 page.status, page.error, page.encoding, page.nuls_removed, page.unread_lines, now(),
+                 page.document_id, page.number),
             )
 
     def reset_failed(self, doc_id: str) -> None:
@@ -395,6 +399,7 @@ class Catalog:
             method=row["method"], lang=row["lang"], confidence=row["confidence"],
             width=row["width"], height=row["height"], words=words, status=row["status"],
             error=row["error"], encoding=row["encoding"], nuls_removed=row["nuls_removed"],
+            unread_lines=row["unread_lines"],
         )
 
     def finish_document(self, doc_id: str) -> Document:

@@ -36,6 +36,13 @@ class Page:
     # dropped from it, so a reader knows the text is a reading of the bytes, not the bytes.
     encoding: str = ""
     nuls_removed: int = 0
+    # OCR pages: bands of ink in which no word was read. A page with any is "possibly incomplete":
+    # a line may be missing from its text.
+    unread_lines: int = 0
+
+    @property
+    def possibly_incomplete(self) -> bool:
+        return self.unread_lines > 0
 
 
 @dataclass

@@ -2,6 +2,13 @@
 
     python -m bench.ocr [--quick] [--fonts nazli,titr,notosans,dejavu,homa,naskh] [--workers 2]
     python -m bench.ocr --separators [--quick] [--fonts ...]   # Sanad with and without the separator pass
+    python -m bench.ocr --types [--letters 1] [--tuning]       # issue #13's letter types, held-out fonts
+
+`--types` reads clean letters, noisy photocopies, phone photos and 150 dpi faxes (ingest/letters.py)
+in the held-out fonts, with degradation seeds from EVAL_SEED (never used while tuning), and prints
+per type, for Sanad and plain `tesseract -l fas+eng`: CER, lines lost, lines with words out of
+order, exact letter numbers, exact separator amounts, exact dates and pages per minute. `--tuning`
+gives the same table on the tuning fonts and seeds, which is what thresholds may be tuned on.
 
 Both engines read the same files with OMP_THREAD_LIMIT=1 and 2 at a time, so pages/minute are
 comparable within one run (the machine is shared: compare ratios, not absolute speeds).
@@ -22,14 +29,16 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import unicodedata
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.letters import DEGRADATIONS, Letter, degrade, make_letter, render
+from ingest.letters import DEGRADATIONS, LETTER_TYPES, PERSIAN_FONTS, Letter, degrade, make_letter, render
 from ingest.numbers import edit_distance
 
 try:
@@ -47,6 +56,9 @@ HARD_FONTS = {"homa": "display-face digits", "naskh": "Urdu-shaped ۴ ۶ ۷"}
 # Fonts that no threshold or choice in ingest/ was tuned on: accuracy claims are made on these.
 # (FONTS above were all seen while tuning, the separator glyph shapes included.)
 HELD_OUT_FONTS = ["kufi", "notosans_bold", "naskh_bold", "dejavu_cond"]
+TUNING_FONTS = PERSIAN_FONTS  # nazli, titr, homa, naskh, notosans, dejavu
+# Letters and their degradations are drawn from seeds; evaluation seeds start here, tuning ones at 0.
+EVAL_SEED = 50_000
 QUICK_KINDS = ["clean", "blur", "rotate2", "noise", "scan", "shading", "dpi150", "rot180"]
 
 _BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
@@ -88,6 +100,38 @@ def lost_lines(truth: str, ocr: str, limit: float = 0.4) -> list[str]:
         if t and not any(levenshtein(t, c) / max(len(t), len(c)) <= limit for c in candidates):
             lost.append(line)
     return lost
+
+
+def out_of_order_lines(truth: str, ocr: str, limit: float = 0.4) -> list[str]:
+    """Ground-truth lines whose words were read but not in the order printed.
+
+    Each truth line is matched to its nearest OCR line (lost lines are counted apart); the words the
+    two have in common must then appear in the same order: a longest common subsequence shorter
+    than the common words means some of them swapped places.
+    """
+    candidates = [normalize(line).split() for line in ocr.splitlines() if line.strip()]
+    out = []
+    for line in truth.splitlines():
+        t = normalize(line).split()
+        if len(t) < 2 or not candidates:
+            continue
+        best = min(candidates, key=lambda c: levenshtein(" ".join(t), " ".join(c)))
+        if levenshtein(" ".join(t), " ".join(best)) / max(len(" ".join(t)), len(" ".join(best))) > limit:
+            continue
+        common = sum((Counter(t) & Counter(best)).values())
+        if _lcs(t, best) < common:
+            out.append(line)
+    return out
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
 
 
 def number_tokens(text: str, strict: bool) -> set[str]:
@@ -155,21 +199,22 @@ class Page:
     font: str
 
 
-def make_pages(outdir: Path, fonts: list[str], kinds: list[str]) -> list[Page]:
-    pages, seed = [], 0
+def make_pages(outdir: Path, fonts: list[str], kinds: list[str], first_seed: int = 0, letters: int = 1) -> list[Page]:
+    pages, seed = [], first_seed
     for font in fonts:
-        for kind in kinds:
-            letter = make_letter(seed)
-            img = degrade(render(letter, font), kind, seed)
-            path = outdir / f"{seed:03d}-{font}-{kind}.png"
-            img.save(path)  # lossless: JPEG damage is already in the pixels
-            pages.append(Page(str(path), letter, kind, font))
-            seed += 1
+        for _ in range(letters):
+            for kind in kinds:
+                letter = make_letter(seed)
+                img = degrade(render(letter, font), kind, seed)
+                path = outdir / f"{seed:03d}-{font}-{kind}.png"
+                img.save(path)  # lossless: JPEG damage is already in the pixels
+                pages.append(Page(str(path), letter, kind, font))
+                seed += 1
     return pages
 
 
 def score(pages: list[Page], texts: list[str]) -> dict:
-    s: dict = {"cer": [], "wer": [], "lost": 0, "lost_pages": 0}
+    s: dict = {"cer": [], "wer": [], "lost": 0, "lost_pages": 0, "order": 0}
     counts = {k: [0, 0] for k in ("num_strict", "num_lenient", "amount_strict", "amount_lenient", "grouped_strict",
                                   "grouped_lenient", "date", "ref")}
     for page, text in zip(pages, texts):
@@ -178,6 +223,7 @@ def score(pages: list[Page], texts: list[str]) -> dict:
         lost = len(lost_lines(page.letter.text, text))
         s["lost"] += lost
         s["lost_pages"] += lost > 0
+        s["order"] += len(out_of_order_lines(page.letter.text, text))
         for key, wanted, strict in (("num_strict", page.letter.numbers, True),
                                     ("num_lenient", page.letter.numbers, False),
                                     ("amount_strict", [page.letter.amount], True),
@@ -253,9 +299,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--kinds", default="", help="comma-separated kinds instead of --quick's or all")
     ap.add_argument("--separators", action="store_true",
                     help="only Sanad, with and without the separator pass: grouped numbers per font")
+    ap.add_argument("--types", action="store_true",
+                    help="issue #13's letter types (clean, photocopy, phone, fax) on the held-out fonts")
+    ap.add_argument("--letters", type=int, default=1, help="with --types: letters per font and type")
+    ap.add_argument("--tuning", action="store_true", help="with --types: tuning fonts and seeds instead")
+    ap.add_argument("--sample", action="store_true", help="with --types: also the farsiocr sample's CER")
     args = ap.parse_args(argv)
     kinds = args.kinds.split(",") if args.kinds else QUICK_KINDS if args.quick else ["clean", *DEGRADATIONS]
     fonts = args.fonts.split(",")
+    if args.types:
+        chosen = fonts if "--fonts" in " ".join(argv or sys.argv) else TUNING_FONTS if args.tuning else HELD_OUT_FONTS
+        types_section(chosen, kinds if args.kinds else ["clean", *LETTER_TYPES], args.letters,
+                      0 if args.tuning else EVAL_SEED, args.workers)
+        if args.sample:
+            sample_section()
+        return
     if args.separators:
         separators_section(fonts, kinds, args.workers)
         return
@@ -314,6 +372,34 @@ def main(argv: list[str] | None = None) -> None:
 
     print()
     sample_section()
+
+
+def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: int, workers: int) -> None:
+    """Per letter type: Sanad against plain `tesseract -l fas+eng`, the same files in the same run."""
+    held = [f for f in fonts if f in HELD_OUT_FONTS]
+    with tempfile.TemporaryDirectory(prefix="sanad-bench-") as tmp:
+        pages = make_pages(Path(tmp), fonts, kinds, first_seed, letters)
+        paths = [p.path for p in pages]
+        print(f"{len(pages)} pages: fonts {','.join(fonts)} ({'held out' if len(held) == len(fonts) else 'NOT all held out'}); "
+              f"types {','.join(kinds)}; {letters} letter(s) per font and type; seeds from {first_seed}; "
+              f"{workers} at a time, OMP_THREAD_LIMIT=1; load {os.getloadavg()[0]:.1f}")
+        runs = {}
+        for name, fn, processes in (("tesseract -l fas+eng", plain_tesseract, False), ("Sanad", sanad, True)):
+            for kind in kinds:
+                idx = [i for i, p in enumerate(pages) if p.kind == kind]
+                out, seconds = _timed_map(fn, [paths[i] for i in idx], workers, processes)
+                texts = [o if isinstance(o, str) else o[0] for o in out]
+                runs[(name, kind)] = (score([pages[i] for i in idx], texts), 60 * len(idx) / seconds, len(idx))
+        print(f"{'type':10s} {'engine':21s} {'CER':>6s} {'lost':>5s} {'order':>5s} {'letter no.':>10s} "
+              f"{'amounts٬':>9s} {'dates':>6s} {'pages/min':>9s}")
+        for kind in kinds:
+            for name in ("Sanad", "tesseract -l fas+eng"):
+                s, ppm, n = runs[(name, kind)]
+                print(f"{kind:10s} {name:21s} {statistics.mean(s['cer']):6.2%} {s['lost']:5d} {s['order']:5d} "
+                      f"{s['ref']:10.0%} {s['grouped_strict']:9.0%} {s['date']:6.0%} {ppm:9.1f}")
+        print("lost: ground-truth lines with no OCR line within 40% edit distance; order: lines whose common "
+              "words are out of printed order; amounts٬: numbers printed with a thousands separator, exact "
+              "with it; letter no.: e.g. ۱۲۳۴/ص/۹۹ exact")
 
 
 def separators_section(fonts: list[str], kinds: list[str], workers: int) -> None:

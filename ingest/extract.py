@@ -37,6 +37,7 @@ class PageResult:
     words: list[WordBox] = field(default_factory=list)
     encoding: str = ""  # the character encoding a text file was decoded from
     nuls_removed: int = 0  # NUL bytes dropped from this page's part of the file
+    unread_lines: int = 0  # OCR: bands of ink that produced no text (the page is possibly incomplete)
 
 
 @dataclass(frozen=True)
@@ -239,4 +240,5 @@ def _ocr(number: int, image: Image.Image, settings: Settings) -> PageResult:
 
     result = ocr_image(image, OcrSettings(timeout=settings.tesseract_timeout, max_pixels=settings.max_pixels))
     return PageResult(number, result.text, "ocr", result.lang,
-                      result.confidence, result.width, result.height, result.words)
+                      result.confidence, result.width, result.height, result.words,
+                      unread_lines=result.unread_lines)

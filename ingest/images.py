@@ -107,7 +107,11 @@ def otsu_threshold(a: np.ndarray) -> int:
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mean_all * w0 / total - m0) ** 2 / (w0 * w1)
     between[~np.isfinite(between)] = 0
-    return int(np.argmax(between))
+    # A black-and-white page (a fax, or one already binarised) scores the same for every level
+    # between its two: the first of them, 0, left no pixel darker than the threshold (text_bands
+    # found no line and line_pitch no pitch). The middle of the best levels splits it.
+    best = np.flatnonzero(between >= between.max() * (1 - 1e-9))
+    return int((best[0] + best[-1] + 1) // 2)
 
 
 def impulse_noise(gray: Image.Image) -> float:

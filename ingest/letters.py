@@ -40,7 +40,9 @@ PERSIAN_FONTS = ["nazli", "titr", "homa", "naskh", "notosans", "dejavu"]
 
 # Kinds accepted by degrade(); "clean" means the rendered page as is.
 DEGRADATIONS = ["blur", "rotate1", "rotate2", "noise", "jpeg", "dpi150", "shading", "scan",
-                "rot90", "rot180", "rot270"]
+                "rot90", "rot180", "rot270", "photocopy", "phone", "fax"]
+# The letter types of issue #13 that bench.ocr reports on (besides "clean").
+LETTER_TYPES = ["photocopy", "phone", "fax"]
 
 ZWNJ = "\u200c"
 THOUSANDS = "\u066c"  # ARABIC THOUSANDS SEPARATOR, what Persian typists use in amounts
@@ -388,6 +390,12 @@ def degrade(image: Image.Image, kind: str, seed: int = 0) -> Image.Image:
     if kind in ("rot90", "rot180", "rot270"):
         # Counter-clockwise, as PIL counts: a page scanned sideways or upside down.
         return img.rotate(int(kind[3:]), expand=True)
+    if kind == "photocopy":
+        return _photocopy(img, rng)
+    if kind == "phone":
+        return _phone_photo(img, rng)
+    if kind == "fax":
+        return _fax(img, rng)
     raise ValueError(f"unknown degradation {kind!r}; choose from clean, {', '.join(DEGRADATIONS)}")
 
 
@@ -417,6 +425,70 @@ def _shading(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     a = 40 + a * 0.8  # ink is never black, paper never white
     a = a * light + rng.normal(0, 6, a.shape)
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def _photocopy(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A noisy photocopy: turned 1.5 degrees, 0.8 px blur, grey toner noise and specks, JPEG q35."""
+    angle = 1.5 * (1 if rng.random() < 0.5 else -1)
+    out = img.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    out = out.filter(ImageFilter.GaussianBlur(0.8))
+    a = np.asarray(out, dtype=np.float32) * 0.9 + 12 + rng.normal(0, 14, (out.height, out.width))
+    out = _salt_and_pepper(Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)), rng, 0.006)
+    return _jpeg(out, 35)
+
+
+def _phone_photo(img: Image.Image, rng: np.random.Generator, width: int = 1600) -> Image.Image:
+    """A phone photo of the sheet on a desk: perspective, a 3 degree turn, uneven light, sensor
+    noise, JPEG q60, `width` pixels wide (3:4, as phones take them)."""
+    height = round(width * 4 / 3)
+    sheet_w = round(width * rng.uniform(0.74, 0.82))
+    sheet_h = round(sheet_w * img.height / img.width)
+    small = img.resize((sheet_w, sheet_h), Image.LANCZOS)
+    # Where the sheet's corners land (top-left, top-right, bottom-right, bottom-left): centred,
+    # turned by 3 degrees, then each corner pulled apart as a camera held at a slant does.
+    cx, cy = width / 2 + rng.uniform(-0.03, 0.03) * width, height / 2 + rng.uniform(-0.03, 0.03) * height
+    t = np.deg2rad(3.0 * (1 if rng.random() < 0.5 else -1))
+    corners = []
+    for x, y in ((-sheet_w / 2, -sheet_h / 2), (sheet_w / 2, -sheet_h / 2), (sheet_w / 2, sheet_h / 2),
+                 (-sheet_w / 2, sheet_h / 2)):
+        xr, yr = x * np.cos(t) - y * np.sin(t), x * np.sin(t) + y * np.cos(t)
+        corners.append((cx + xr + rng.uniform(-0.045, 0.045) * width, cy + yr + rng.uniform(-0.03, 0.03) * height))
+    src = [(0, 0), (sheet_w, 0), (sheet_w, sheet_h), (0, sheet_h)]
+    coeffs = _perspective_coefficients(corners, src)
+    sheet = small.transform((width, height), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=255)
+    mask = Image.new("L", small.size, 255).transform((width, height), Image.PERSPECTIVE, coeffs,
+                                                       Image.BILINEAR, fillcolor=0)
+    desk = rng.normal(0, 1, (height // 16 + 1, width // 16 + 1)).astype(np.float32)
+    desk = Image.fromarray(np.clip(95 + 18 * desk, 0, 255).astype(np.uint8)).resize((width, height), Image.BICUBIC)
+    photo = Image.composite(sheet, desk.filter(ImageFilter.GaussianBlur(3)), mask)
+    photo = photo.filter(ImageFilter.GaussianBlur(0.6))  # the lens
+    return _jpeg(_shading(photo, rng), 60)
+
+
+def _perspective_coefficients(dst: list[tuple[float, float]], src: list[tuple[float, float]]) -> tuple:
+    """PIL's PERSPECTIVE data: maps each output point (x, y) in `dst` to the input point in `src`."""
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(dst, src):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    return tuple(np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64)))
+
+
+def _fax(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A 150 dpi fax: slightly turned, halved in resolution, thresholded to black and white (ragged
+    strokes, thin parts broken), specks of line noise, saved as JPEG."""
+    angle = rng.uniform(-0.6, 0.6)
+    out = img.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    out = out.resize((out.width // 2, out.height // 2), Image.BILINEAR)
+    a = np.asarray(out, dtype=np.float32) + rng.normal(0, 18, (out.height, out.width))
+    a = np.where(a > 150, 255, 0).astype(np.uint8)
+    streaks = rng.random(a.shape[0]) < 0.004  # a dirty scan bar: a few rows speckled across the page
+    a[streaks] = np.where(rng.random((int(streaks.sum()), a.shape[1])) < 0.15, 0, a[streaks])
+    out = _salt_and_pepper(Image.fromarray(a), rng, 0.002)
+    out = _jpeg(out, 75)
+    out.info["dpi"] = (150, 150)
+    return out
 
 
 # --- CLI -----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from PIL import Image
 from archive.errors import InputError
 from archive.models import WordBox
 from archive.settings import BY_NAME
-from ingest import images, numbers, passes, separators, tesseract
+from ingest import coverage, images, numbers, passes, prepare, separators, tesseract
 from ingest.reading import Reader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
 
@@ -70,6 +70,8 @@ class OcrResult:
     rotation: int = 0  # degrees clockwise that were applied to make the page upright
     width: int = 0  # size of the upright image the word boxes refer to
     height: int = 0
+    # Bands of ink in which no word was read, even by the gap pass: the page is possibly incomplete.
+    unread_lines: int = 0
 
 
 # --- page OCR ------------------------------------------------------------------------------------
@@ -114,10 +116,11 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         words = numbers.check_numbers(words, page.image, reader, settings.persian_lang, settings.digit_lang)
     if settings.separator_pass:
         words = separators.restore_separators(words, page.image)
+    unread = coverage.unread_lines(words, page.image)
     words = [_to_original(w, page.scale) for w in passes.rtl_order(words)]
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),
-                     rotation=rotation, width=page.width, height=page.height)
+                     rotation=rotation, width=page.width, height=page.height, unread_lines=unread)
 
 
 @dataclass
@@ -142,23 +145,9 @@ def _prepare(gray: Image.Image, settings: OcrSettings) -> _Prepared:
     """Clean the page only where a measurement says it needs it (each step costs time on clean pages)."""
     if not settings.clean:
         return _Prepared(gray, 1.0, gray.width, gray.height)
-    # Salt-and-pepper noise: fas 27% CER before a median filter (bench "noise").
-    if images.impulse_noise(gray) > images.IMPULSE_NOISE_LIMIT:
-        gray = images.denoise(gray)
-    # Uneven light: 55% CER with lines lost until the background is flattened (bench "shading").
-    if images.shading(gray) > images.SHADING_LIMIT:
-        gray = images.even_out(gray)
-    # Skew below ~0.3 degrees is harmless; 2 degrees costs ~2 points of CER.
-    angle = images.skew_angle(gray)
-    if abs(angle) >= images.MIN_SKEW:
-        gray = images.deskew(gray, angle)
-    width, height = gray.size  # deskewing enlarged the canvas: boxes refer to this page
-    factor = images.upscale_factor(gray)
-    if factor > 1.05:
-        gray = gray.resize((round(gray.width * factor), round(gray.height * factor)), Image.LANCZOS)
-    else:
-        factor = 1.0
-    return _Prepared(gray, factor, width, height)
+    # Which steps a page needs (sheet, specks, light, skew, size) is measured in ingest/prepare.py.
+    done = prepare.prepare(gray)
+    return _Prepared(done.image, done.scale, done.width, done.height)
 
 
 def _second_opinion(reader: Reader, read: _Read, page: _Prepared, gray: Image.Image, rotation: int,

@@ -301,7 +301,7 @@ class Ingestor:
         else:
             page.status = "done"
             for key in ("text", "method", "lang", "confidence", "width", "height", "words", "encoding",
-                        "nuls_removed"):
+                        "nuls_removed", "unread_lines"):
                 setattr(page, key, getattr(outcome, key))
         self.catalog.save_page(page)
         found = find_dates(page.text) if page.status == "done" else []

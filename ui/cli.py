@@ -352,6 +352,8 @@ def cmd_show(args) -> int:
                                 "page_texts": [{"page": p.number, "text": p.text, "method": p.method,
                                                 "lang": p.lang, "confidence": p.confidence,
                                                 "encoding": p.encoding, "nuls_removed": p.nuls_removed,
+                                                "possibly_incomplete": p.possibly_incomplete,
+                                                "unread_lines": p.unread_lines,
                                                 "status": p.status, "error": p.error} for p in pages]})
         return EXIT_OK
     print(f"Document  {doc.id}")
@@ -366,7 +368,8 @@ def cmd_show(args) -> int:
         how = ", ".join(filter(None, [
             page.method, page.confidence is not None and f"confidence {page.confidence:.0f}",
             page.encoding and f"encoding {page.encoding}",
-            page.nuls_removed and f"{page.nuls_removed:,} NUL bytes removed"]))
+            page.nuls_removed and f"{page.nuls_removed:,} NUL bytes removed",
+            page.possibly_incomplete and f"POSSIBLY INCOMPLETE: {page.unread_lines} band(s) of ink gave no text"]))
         print(f"\n--- page {page.number} ({how or page.status}) ---")
         print(page.text if page.status == "done" else f"[{page.status}] {page.error or ''}")
     return EXIT_OK
@@ -405,11 +408,15 @@ def cmd_ocr(args) -> int:
             continue
         if args.json:
             _emit({"page": number, "text": page.text, "method": page.method, "lang": page.lang,
-                   "confidence": page.confidence})
+                   "confidence": page.confidence, "possibly_incomplete": page.unread_lines > 0,
+                   "unread_lines": page.unread_lines})
         else:
             if count > 1:
                 print(f"--- page {number} ({page.method}, {page.lang or '?'}) ---")
             print(page.text)
+            if page.unread_lines:
+                print(f"--- page {number}: possibly incomplete: {page.unread_lines} band(s) of ink gave no text",
+                      file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 

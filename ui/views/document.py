@@ -135,6 +135,9 @@ else:
         how = {"ocr": "recognised by OCR", "text": "text from the file"}.get(page.method, page.method)
         extra = f", confidence {page.confidence:.0f}%" if page.confidence is not None else ""
         st.caption(f"Page {number} · {how}{extra} · language: {page.lang or 'unknown'}")
+        if page.possibly_incomplete:
+            st.warning(f"Possibly incomplete: {page.unread_lines} band(s) of ink on this page gave no text; "
+                       "compare the text with the page image before quoting it.")
         if page.status == "done":
             if page.text.strip():
                 web.show_html(web.text_block(page.text, page.lang, spans))
