@@ -42,16 +42,18 @@ import time
 import unicodedata
 from pathlib import Path
 
-from whoosh import index, scoring
-from whoosh.index import EmptyIndexError
-from whoosh import query as Q
-from whoosh.analysis import Filter, StandardAnalyzer, Token, Tokenizer
-from whoosh.fields import ID, TEXT, Schema
+from search.engine import EmptyIndexError, Q, index, scoring
+from search.engine import analysis as whoosh_analysis
+from search.engine import fields as whoosh_fields
 
 import search.index as si
 from search import schema as sanad_schema
 from search.index import VERSION_FILE, SearchIndex, top_hits
 from search.query import parse_query
+
+Filter, StandardAnalyzer, Token, Tokenizer = (whoosh_analysis.Filter, whoosh_analysis.StandardAnalyzer,
+                                              whoosh_analysis.Token, whoosh_analysis.Tokenizer)
+ID, TEXT, Schema = whoosh_fields.ID, whoosh_fields.TEXT, whoosh_fields.Schema
 
 REPO = Path(__file__).resolve().parent.parent
 HAMSHAHRI = REPO.parent / "shared" / "corpus" / "retrieval" / "hamshahri"

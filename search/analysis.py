@@ -23,8 +23,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from whoosh.analysis import Filter, Token, Tokenizer
-from whoosh.lang.porter import stem as porter_stem
+from search.engine import analysis as whoosh_analysis
+from search.engine import porter_stem
+
+Filter, Token, Tokenizer = whoosh_analysis.Filter, whoosh_analysis.Token, whoosh_analysis.Tokenizer
 
 __all__ = ["fold", "text_analyzer", "exact_analyzer", "stem_analyzer", "SanadTokenizer", "SanadFilter",
            "persian_stem", "aggressive_stem", "lexicon", "VERB_PREFIXES", "SUFFIX_WORDS"]

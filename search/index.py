@@ -1,7 +1,6 @@
 """The page index: one Whoosh entry per page, derived from the catalog.
 
-Whoosh stays behind this module: nothing else in Sanad imports it, so the engine can be
-replaced without touching ingest or the UI.
+Whoosh stays behind search.engine; ingest and the UI see only this module's SearchIndex.
 """
 
 from __future__ import annotations
@@ -20,21 +19,17 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from whoosh import index as whoosh_index
-from whoosh import query as Q
-from whoosh.index import LockError
-from whoosh.reading import TermNotFound
 
 from archive import collections
 from archive.catalog import Catalog
 from archive.errors import IndexDamaged, IntegrityError, InternalError, QueryError, SanadError
 from archive.models import Hit, Matched
-from search import crosslingual, feedback as feedback_words, integrity, postings, ranking, searchers, tiers
+from search import crosslingual, engine, feedback as feedback_words, integrity, postings, ranking, searchers, tiers
 from search.amounts import amount_terms, find_amounts
 from search.analysis import text_analyzer
 from search.query import Scaled, parse_query
+from search.engine import LockError, Q, TermNotFound
 from search.schema import SCHEMA_VERSION, build_schema, weighting
-from search.storage import open_storage
 
 LOCK_WAIT = 600  # seconds a writer waits for another writer before giving up
 SNIPPET_CHARS = 240
@@ -166,7 +161,7 @@ class SearchIndex:
         fresh = self.path.with_name(self.path.name + ".new")
         _remove(fresh)
         fresh.mkdir(parents=True)
-        whoosh_index.create_in(fresh, self.schema)
+        engine.index.create_in(fresh, self.schema)
         (fresh / VERSION_FILE).write_text(str(SCHEMA_VERSION))
         old = self.path.with_name(self.path.name + ".old")
         _remove(old)
@@ -552,8 +547,8 @@ def readable_expansions(expansions: list, readable: frozenset[str], evaluation, 
 
 
 def open_whoosh_index(path: Path):
-    """The Whoosh index in ``path``, its files read as search.storage says."""
-    return open_storage(path).open_index()
+    """The Whoosh index in ``path``, its files read as search.engine.open_storage says."""
+    return engine.open_index(path)
 
 
 def top_hits(searcher, query, limit: int) -> tuple[list[tuple[int, float]], int]:

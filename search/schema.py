@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
-from whoosh import scoring
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from search.engine import fields, scoring
 
 from search.analysis import exact_analyzer, stem_analyzer, text_analyzer
+
+DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema = (
+    fields.DATETIME, fields.ID, fields.KEYWORD, fields.NUMERIC, fields.STORED, fields.TEXT, fields.Schema)
 
 # Bump whenever analysis.py or this schema changes what gets indexed: an index written with
 # another version must be rebuilt from the catalog.

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from whoosh import query as Q
+from search.engine import Q
 
 TYPED, ALTERNATIVE = 0, 1
 # How a crosslingual.Expansion's kind is reported on a hit.
