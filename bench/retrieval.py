@@ -12,7 +12,7 @@
     --ablation adds Sanad without pseudo-relevance feedback. The baselines are scored with
     Whoosh's BM25F (B 0.75, K1 1.2) as (b) and (c), and (c') is the Lucene chain scored the way
     Lucene's BM25 scores (its IDF), i.e. what an Elasticsearch user gets. Every system scores
-    every matching page (search.index.top_hits), so no ranking depends on the segment layout.
+    every matching page (search.order.top_hits), so no ranking depends on the segment layout.
     Also prints SearchIndex.search latency over the Hamshahri queries.
 (ii) Speed: indexes synthetic ~2 KB Persian and English pages with Sanad's schema and with the
     same schema using StandardAnalyzer, in the same run (the machine is shared, so only ratios
@@ -48,7 +48,9 @@ from search.engine import fields as whoosh_fields
 
 import search.index as si
 from search import schema as sanad_schema
-from search.index import VERSION_FILE, SearchIndex, top_hits
+from search import feedback as sanad_feedback
+from search.index import VERSION_FILE, SearchIndex
+from search.order import top_hits
 from search.query import parse_query
 
 Filter, StandardAnalyzer, Token, Tokenizer = (whoosh_analysis.Filter, whoosh_analysis.StandardAnalyzer,
@@ -341,9 +343,9 @@ def run_quality(args, workdir: Path):
 # Sanad ships with.
 TUNE_GRID = {
     (sanad_schema, "IDF"): ("lucene", "whoosh"),
-    (si, "FEEDBACK_SELECTION"): ("divergence", "share"),
-    (si, "FEEDBACK_DOCS"): (5, 10),
-    (si, "FEEDBACK_WEIGHT"): (6.0, 4.0, 8.0),
+    (sanad_feedback, "FEEDBACK_SELECTION"): ("divergence", "share"),
+    (sanad_feedback, "FEEDBACK_DOCS"): (5, 10),
+    (sanad_feedback, "FEEDBACK_WEIGHT"): (6.0, 4.0, 8.0),
     (sanad_schema, "BM25_K1"): (1.2, 1.6),
 }
 
@@ -617,7 +619,7 @@ def run_speed(args, workdir: Path):
             sx.search(text, limit=20)
             times.append((time.perf_counter() - t0) * 1000)
         print(f"    {kind:9} p50 {percentile(times, 50):7.1f} ms   p95 {percentile(times, 95):7.1f} ms")
-    # Team mode: every query of a member carries their collections (search.index.access_filter).
+    # Team mode: every query of a member carries their collections (search.searching.access_filter).
     # Unfiltered and filtered runs alternate per query, so that neither gets a warmer cache.
     # Two members: one of two desks (half the pages), and one of all four, where the filter keeps
     # every page and so costs the most for what it narrows.

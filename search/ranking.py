@@ -1,6 +1,6 @@
 """Scores of every page a query matches, computed on numpy arrays: Whoosh's scores, faster.
 
-Sanad scores every matching page (search.index.top_hits says why Whoosh's pruning cannot be used).
+Sanad scores every matching page (search.order.ranked says why Whoosh's pruning cannot be used).
 Whoosh does that one posting at a time through a tree of Python matcher objects: at 100,000 pages
 a common word took over a tenth of a second and a phrase of two common words seconds. Here a query
 is evaluated per segment on arrays as long as the segment: each term's postings are read whole

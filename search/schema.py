@@ -16,7 +16,7 @@ DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema = (
 SCHEMA_VERSION = 4  # 3: collections (team mode); 4: the stored feedback text of OCR pages (sure)
 
 # BM25F parameters, tuned on the Hamshahri queries with bench/retrieval.py --tune together with
-# the field boosts in search/query.py and the feedback in search/index.py. With Lucene's IDF and
+# the field boosts in search/query.py and the feedback in search/feedback.py. With Lucene's IDF and
 # feedback (full pipeline, MAP): K1 0.9 / 1.2 / 1.6 / 2.0 at B=0.75 gave 0.8563 / 0.8588 / 0.8567 /
 # 0.8517, B 0.6 / 0.75 / 0.9 at K1=1.2 gave 0.8556 / 0.8588 / 0.8544. Titles and file names are a
 # handful of words and get no length normalisation.

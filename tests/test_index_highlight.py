@@ -8,7 +8,10 @@ import pytest
 from whoosh import index as whoosh_index
 
 from search.analysis import exact_analyzer, text_analyzer
-from search.index import VERSION_FILE, SearchIndex, matched_terms, matching_spans, page_spans, top_hits
+from search import searching
+from search.highlight import matched_terms, matching_spans, page_spans
+from search.index import VERSION_FILE, SearchIndex
+from search.order import top_hits
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
 PAGES = [
@@ -63,7 +66,7 @@ def test_spans_from_the_index_are_those_of_analysis(sx):
     ix = sx._open()
     with ix.searcher(weighting=weighting()) as searcher:
         for query in QUERIES:
-            q, _, _ = sx._query(ix, query, "relevance", True, False)
+            q, _, _ = searching.build_query(sx.path, sx.schema, ix, query, "relevance", True, False)
             found, _ = top_hits(searcher, q, 10)
             docnums = [d for d, _ in found]
             matched = matched_terms(searcher, q, docnums)

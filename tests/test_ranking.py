@@ -19,7 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 
 from search import postings, ranking, schema
-from search.index import SCORE_TOLERANCE, top_hits
+from search.order import SCORE_TOLERANCE, top_hits
 from search.query import Scaled, parse_query
 from search.schema import SanadBM25F, build_schema, weighting
 
@@ -222,6 +222,7 @@ def test_phrase_count_estimated_when_many_candidates(ix, monkeypatch):
     assert len(result.pages) >= 5
 
 
+@pytest.mark.filterwarnings("ignore:search. the fast path")  # forced here, and warned about
 def test_slow_paths_agree(ix, monkeypatch):
     """Without Whoosh's private block and column attributes the same arrays come out."""
     query = parse_query('زلزله بم prison "بانک مرکزی"', ix.schema)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
-from search.index import SearchIndex, matching_spans
+from search.highlight import matching_spans
+from search.index import SearchIndex
 from ui import auth, web
 
 archive = web.get_archive()
