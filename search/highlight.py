@@ -1,13 +1,20 @@
-"""What a hit shows of why it matched: the query terms each shown page holds, and their places
-in its text (read from the index's postings), and the snippet around them.
+"""What a hit shows of why it matched, the one highlighter of Sanad: the query terms each shown
+page holds (asked of the search's ranking.Evaluation), their places in its text (read from the
+index's postings), each place marked with how its term came into the query (``Mark.kind``: typed,
+translation, name, amount, fuzzy, feedback), the snippet around them, and the word boxes of the
+page image under them (``word_boxes``).
+
+A phrase is marked only where its words stand in a row, not wherever one of them stands.
+Feedback words are not marked unless asked for: they are not what was asked for (Hit.matched
+lists them).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from archive.models import Hit, Matched
+from archive.models import Hit, Matched, WordBox
 from search import ranking, tiers
 from search.analysis import text_analyzer
 from search.engine import Q, TermNotFound
@@ -32,22 +39,36 @@ def _stem_of(term: str) -> str | None:
     return next((t.text for t in _STEMMER(term, mode="query")), None)
 
 
-def matching_spans(text: str, terms: Iterable[str], schema) -> list[tuple[int, int]]:
-    """Character ranges of ``text`` whose analysed tokens are among ``terms``."""
-    wanted = set(terms)
-    if not wanted or not text:
-        return []
-    spans = set()
-    for field_name in ("text", "exact"):
-        spans |= _analysed_spans(text, wanted, schema[field_name].analyzer)
-    return sorted(spans)
-
-
 HIGHLIGHT_FIELDS = ("text", "exact", "title")  # fields whose matched words are marked
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A marked place of a page's text: where a term of the query stands, and how it came in."""
+    start: int
+    end: int
+    kind: str  # one of archive.models.MATCH_KINDS
+
+
+@dataclass
+class Found:
+    """What a page holds of a query: terms marked wherever they stand, and phrases, as (field,
+    term) pairs in order, marked where their words stand in a row."""
+    words: set[tuple[str, str]] = field(default_factory=set)
+    phrases: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return self.words | {pair for phrase in self.phrases for pair in phrase}
 
 
 def matched_terms(searcher, query, docnums: list[int],
                   evaluation: ranking.Evaluation | None = None) -> dict[int, set[tuple[str, str]]]:
+    """For each page, the (field, term) pairs of ``query`` that it holds (see ``page_matches``)."""
+    return {d: found.pairs() for d, found in page_matches(searcher, query, docnums, evaluation).items()}
+
+
+def page_matches(searcher, query, docnums: list[int],
+                 evaluation: ranking.Evaluation | None = None) -> dict[int, Found]:
     """For each page, the (field, term) pairs of ``query`` in HIGHLIGHT_FIELDS that it holds;
     a phrase's words only where the phrase is, and excluded parts (NOT, -word) not at all. Read
     for the shown pages only: Whoosh's own record of matched terms is kept for every matching
@@ -56,23 +77,30 @@ def matched_terms(searcher, query, docnums: list[int],
     prefix or fuzzy word, one by one in the index."""
     evaluation = evaluation or ranking.Evaluation(searcher)
     reader = searcher.reader()
-    out: dict[int, set[tuple[str, str]]] = {docnum: set() for docnum in docnums}
+    out = {docnum: Found() for docnum in docnums}
     expanded = set()
     for leaf in tiers.positive_leaves(query):
+        if isinstance(leaf, Q.Phrase):
+            if leaf.fieldname not in HIGHLIGHT_FIELDS:
+                continue
+            phrase = tuple((leaf.fieldname, w) for w in leaf.words)
+            for docnum in evaluation.holding(leaf, docnums):
+                out[docnum].phrases.append(phrase)
+            continue
         found = {(field_name, term.decode("utf-8") if isinstance(term, bytes) else term)
                  for field_name, term in leaf.expanded_terms(reader, phrases=True)
                  if field_name in HIGHLIGHT_FIELDS}
         if not found:
             continue
-        if type(leaf) is Q.Term or isinstance(leaf, Q.Phrase):
+        if type(leaf) is Q.Term:
             for docnum in evaluation.holding(leaf, docnums):
-                out[docnum] |= found
+                out[docnum].words |= found
         else:
             expanded |= found
     for sub, offset, local in _by_segment(searcher, docnums):
         for field_name, term in expanded:
             for docnum, _ in _postings(sub.reader(), field_name, term, local):
-                out[docnum + offset].add((field_name, term))
+                out[docnum + offset].words.add((field_name, term))
     return out
 
 
@@ -106,21 +134,22 @@ def _postings(reader, field_name: str, term: str, docnums: list[int]):
         yield docnum, matcher
 
 
-def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], schema) -> list[list[tuple[int, int]]]:
+def term_ranges(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], schema
+                ) -> list[dict[tuple[str, str], list[tuple[int, int]]]]:
     """For each (docnum, stored text, matched (field, term) pairs) page of a search, the character
-    ranges of its matched words, read from the index instead of found by analysing the text.
+    ranges of each matched term, read from the index instead of found by analysing the text.
 
     The text field's postings record where each word stands in the stored text, so the ranges of
     a stemmed term are read, once per term for all the pages (Hamshahri, 20 hits: analysing each
     hit's text with two analyzers took ~280 ms of a search). An exact-field term is placed through
     its stem: of the stem's ranges, those whose characters are the term exactly. Only a stopword
-    (it has no stem) sends a page through the exact analyzer. Unlike ``matching_spans``, a term of
-    one field is never matched against another field's analysis (the stopword سراسر is no longer
-    marked for the word سراسری), so what is marked is where the page matched."""
-    plans = [_span_lookups(matched) for _, _, matched in pages]
+    (it has no stem) sends a page through the exact analyzer. A term of one field is never matched
+    against another field's analysis (the stopword سراسر is not marked for the word سراسری), so
+    what is marked is where the page matched."""
+    plans = [{pair: _lookup(pair) for pair in matched} for _, _, matched in pages]
     stems: dict[str, set[int]] = {}
-    for (docnum, _, _), (lookups, _) in zip(pages, plans):
-        for stem, _ in lookups:
+    for (docnum, _, _), plan in zip(pages, plans):
+        for stem, _ in filter(None, plan.values()):
             stems.setdefault(stem, set()).add(docnum)
     chars = {}  # (docnum, stem) -> ranges
     for stem, docnums in stems.items():
@@ -129,54 +158,145 @@ def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], sch
                 chars[(docnum + offset, stem)] = [(start, end) for _, start, end in matcher.value_as("characters")]
     exact = schema["exact"].analyzer
     out = []
-    for (docnum, text, _), (lookups, unplaced) in zip(pages, plans):
-        spans: set[tuple[int, int]] = set()
-        for stem, exact_term in lookups:
-            for start, end in chars.get((docnum, stem), ()):
-                if exact_term is None or any(t.text == exact_term for t in exact(text[start:end], mode="index")):
-                    spans.add((start, end))
-        if unplaced:
-            spans |= _analysed_spans(text, unplaced, exact)
-        out.append(sorted(spans))
+    for (docnum, text, _), plan in zip(pages, plans):
+        ranges: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        stopwords = None
+        for pair, lookup in plan.items():
+            if lookup is None:  # a stopword: the page is analysed, once
+                if stopwords is None:
+                    stopwords = {}
+                    for t in exact(text, chars=True, mode="index"):
+                        stopwords.setdefault(t.text, []).append((t.startchar, t.endchar))
+                ranges[pair] = stopwords.get(pair[1], [])
+                continue
+            stem, exact_term = lookup
+            ranges[pair] = [(start, end) for start, end in chars.get((docnum, stem), ())
+                            if exact_term is None
+                            or any(t.text == exact_term for t in exact(text[start:end], mode="index"))]
+        out.append(ranges)
     return out
 
 
-def _span_lookups(matched: set[tuple[str, str]]) -> tuple[list[tuple[str, str | None]], set[str]]:
-    """(text-field term to read, exact term its ranges must spell or None) for each matched term,
-    and the exact terms that have no stem (stopwords)."""
-    lookups, unplaced = [], set()
-    for field_name, term in sorted(matched):
-        if field_name != "exact":
-            lookups.append((term, None))
-            continue
-        stem = next((t.text for t in _STEMMER(term, mode="query")), None)
-        if stem is None:
-            unplaced.add(term)
-        else:
-            lookups.append((stem, term))
-    return lookups, unplaced
+def page_spans(searcher, pages: list[tuple[int, str, set[tuple[str, str]]]], schema) -> list[list[tuple[int, int]]]:
+    """For each page as ``term_ranges`` takes them, the ranges of all its matched terms."""
+    return [sorted({r for found in ranges.values() for r in found})
+            for ranges in term_ranges(searcher, pages, schema)]
+
+
+def _lookup(pair: tuple[str, str]) -> tuple[str, str | None] | None:
+    """(text-field term to read, exact term its ranges must spell or None) for a matched term;
+    None for an exact term without a stem (a stopword)."""
+    field_name, term = pair
+    if field_name != "exact":
+        return term, None
+    stem = _stem_of(term)
+    return None if stem is None else (stem, term)
 
 
 _STEMMER = text_analyzer()
 
 
-def _analysed_spans(text: str, wanted: set[str], analyzer) -> set[tuple[int, int]]:
-    return {(t.startchar, t.endchar) for t in analyzer(text, chars=True, mode="index") if t.text in wanted}
+def marks(text: str, found: Found, ranges: dict[tuple[str, str], list[tuple[int, int]]],
+          kinds: dict[tuple[str, str], str], feedback: bool = False) -> list[Mark]:
+    """The marked places of a page, in order, one kind each: where a term stands under several
+    kinds, the first of tiers.PRIORITY. A phrase's words only where they stand in a row (nothing
+    but spaces and punctuation between them); feedback words only when ``feedback``."""
+    best: dict[tuple[int, int], str] = {}
+
+    def put(where: tuple[int, int], kind: str) -> None:
+        if kind == "feedback" and not feedback:
+            return
+        if where not in best or tiers.PRIORITY.index(kind) < tiers.PRIORITY.index(best[where]):
+            best[where] = kind
+
+    for pair in found.words:
+        for where in ranges.get(pair, ()):
+            put(where, kinds.get(pair, "typed"))
+    for phrase in found.phrases:
+        kind = min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
+        for where in _in_a_row(text, [sorted(ranges.get(pair, ())) for pair in phrase]):
+            put(where, kind)
+    return [Mark(start, end, kind) for (start, end), kind in sorted(best.items())]
 
 
-def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_CHARS,
-                 spans: list[tuple[int, int]] | None = None,
-                 focus: list[tuple[int, int]] | None = None) -> tuple[str, list[tuple[int, int]]]:
-    """The stretch of ``text`` with the most matches, and the matches' ranges within it.
-    ``spans`` are the matches' ranges in ``text`` when already known (see ``page_spans``);
-    ``focus``, when it holds any, the ranges the stretch is chosen by (the words as typed: a
-    snippet about a translation of one word hides the word the user typed)."""
-    if spans is None:
-        spans = matching_spans(text, terms, schema)
-    if not spans:
-        snippet = _collapse(text[:width])
-        return snippet, []
-    best_start, _ = _densest(focus or spans, width)
+def _in_a_row(text: str, words: list[list[tuple[int, int]]]) -> set[tuple[int, int]]:
+    """The ranges of each occurrence of the words one after the other."""
+    out: set[tuple[int, int]] = set()
+    if not words or not all(words):
+        return out
+    for first in words[0]:
+        chain = [first]
+        for later in words[1:]:
+            end = chain[-1][1]
+            following = next((r for r in later if r[0] >= end), None)
+            if following is None or any(ch.isalnum() for ch in text[end:following[0]]):
+                break
+            chain.append(following)
+        if len(chain) == len(words):
+            out.update(chain)
+    return out
+
+
+def _find_word(text: str, piece: str, at: int) -> int:
+    """Where ``piece`` next stands in ``text`` from ``at`` as a word of its own (not inside a
+    longer one: `of` in `office`), or -1."""
+    start = text.find(piece, at)
+    while start >= 0:
+        end = start + len(piece)
+        if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+            return start
+        start = text.find(piece, start + 1)
+    return -1
+
+
+@dataclass(frozen=True)
+class BoxMark:
+    """A word box of the page image under a marked place, with the place's kind."""
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    kind: str
+
+
+def word_boxes(text: str, words: list[WordBox], marked: list[Mark]) -> list[BoxMark]:
+    """The word boxes under ``marked`` places of the page ``text``. Each word is found in the text
+    in reading order (the text of an OCR page is its words joined; a text-layer page's words come
+    from the same text), and is marked when its characters overlap a place."""
+    if not marked:
+        return []
+    out, at, j = [], 0, 0
+    ordered = sorted(marked, key=lambda m: (m.start, m.end))
+    for word in sorted(words, key=lambda w: w.line) if any(w.line for w in words) else words:
+        piece = word.text.strip()
+        start = _find_word(text, piece, at) if piece else -1
+        if start < 0:
+            continue
+        end = at = start + len(piece)
+        while j < len(ordered) and ordered[j].end <= start:
+            j += 1
+        under = []
+        for m in ordered[j:]:
+            if m.start >= end:
+                break
+            under.append(m.kind)
+        if under:
+            kind = min(under, key=tiers.PRIORITY.index)
+            out.append(BoxMark(word.text, word.left, word.top, word.width, word.height, kind))
+    return out
+
+
+def make_snippet(text: str, marked: list[Mark], width: int = SNIPPET_CHARS
+                 ) -> tuple[str, list[tuple[int, int]], list[str]]:
+    """The stretch of ``text`` with the most marked places, chosen by the typed ones when it has
+    any (a snippet about a translation of one word hides the word the user typed); the places'
+    ranges within it, and their kinds."""
+    if not marked:
+        return _collapse(text[:width]), [], []
+    spans = [(m.start, m.end) for m in marked]
+    typed = [(m.start, m.end) for m in marked if m.kind == "typed"]
+    best_start, _ = _densest(typed or spans, width)
     begin = max(0, best_start - width // 4)
     # Start at a word boundary so the snippet does not open with half a word.
     while begin > 0 and not text[begin - 1].isspace() and best_start - begin < width // 2:
@@ -184,9 +304,10 @@ def make_snippet(text: str, terms: Iterable[str], schema, width: int = SNIPPET_C
     end = min(len(text), begin + width)
     while end < len(text) and not text[end].isspace() and end - begin < width + 30:
         end += 1
-    raw = text[begin:end]
-    inner = [(s - begin, e - begin) for s, e in spans if s >= begin and e <= end]
-    return _collapse_with_spans(raw, inner, prefix="… " if begin > 0 else "", suffix=" …" if end < len(text) else "")
+    inside = [m for m in marked if m.start >= begin and m.end <= end]
+    snippet, moved = _collapse_with_spans(text[begin:end], [(m.start - begin, m.end - begin) for m in inside],
+                                          prefix="… " if begin > 0 else "", suffix=" …" if end < len(text) else "")
+    return snippet, moved, [m.kind for m in inside]
 
 
 def _densest(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
@@ -235,30 +356,27 @@ def _collapse_with_spans(raw: str, spans: list[tuple[int, int]], prefix: str, su
 def hits(found: list[tuple[int, float]], query, searcher, schema, evaluation=None,
          kinds: dict | None = None, in_first: set[int] | None = None) -> list[Hit]:
     """The hits of the pages ``found`` (docnum, score) by ``query``: their snippets centred on the
-    words as typed, the ranges of the matched words in them, and what each matched and how
+    words as typed, the marked places in them with their kinds, and what each matched and how
     (``kinds``, see search.tiers); ``in_first`` are the pages of the first tier."""
     kinds = kinds or {}
     docnums = [docnum for docnum, _ in found]
-    matched = matched_terms(searcher, query, docnums, evaluation)
-    # feedback words are not marked: they are not what was asked for (Hit.matched has them)
-    marked = {d: {p for p in m if kinds.get(p, "typed") != "feedback"} for d, m in matched.items()}
-    typed_only = {d: {p for p in m if kinds.get(p, "typed") == "typed"} for d, m in matched.items()}
-    pages = [(docnum, searcher.stored_fields(docnum), marked[docnum]) for docnum in docnums]
-    spans_found = page_spans(searcher, [(d, stored.get("text", ""), m) for d, stored, m in pages], schema)
-    # the typed words' ranges are read apart only for pages that hold other marked words too
-    apart = [(d, stored.get("text", ""), typed_only[d]) for d, stored, m in pages if typed_only[d] != m]
-    focus_of = dict(zip([d for d, _, _ in apart], page_spans(searcher, apart, schema)))
-    focus_found = [focus_of.get(d) for d in docnums]
-    hits = []
-    for (docnum, score), (_, stored, terms_found), spans, focus in zip(found, pages, spans_found, focus_found):
-        terms = sorted({t for _, t in terms_found})
-        snippet, spans = make_snippet(stored.get("text", ""), terms, schema, spans=spans, focus=focus)
-        hits.append(Hit(
-            document_id=stored["document_id"], filename=stored.get("filename", ""),
-            title=stored.get("title", ""), page=stored["page"], score=round(score, 4),
-            snippet=snippet, spans=spans, lang=stored.get("lang", ""), source=stored.get("source", ""),
-            tags=[t for t in stored.get("tags", "").split(",") if t], terms=terms,
-            matched=_matched(matched[docnum], kinds),
+    matches = page_matches(searcher, query, docnums, evaluation)
+    stored = [searcher.stored_fields(docnum) for docnum in docnums]
+    # feedback words are not marked, so their places are not read
+    shown = [{p for p in matches[d].pairs() if kinds.get(p, "typed") != "feedback"} for d in docnums]
+    ranges = term_ranges(searcher, [(d, f.get("text", ""), m) for d, f, m in zip(docnums, stored, shown)], schema)
+    out = []
+    for (docnum, score), fields, page_ranges in zip(found, stored, ranges):
+        text = fields.get("text", "")
+        snippet, spans, span_kinds = make_snippet(text, marks(text, matches[docnum], page_ranges, kinds))
+        pairs = matches[docnum].pairs()
+        out.append(Hit(
+            document_id=fields["document_id"], filename=fields.get("filename", ""),
+            title=fields.get("title", ""), page=fields["page"], score=round(score, 4),
+            snippet=snippet, spans=spans, span_kinds=span_kinds, lang=fields.get("lang", ""),
+            source=fields.get("source", ""), tags=[t for t in fields.get("tags", "").split(",") if t],
+            terms=sorted({t for p, t in pairs if kinds.get((p, t), "typed") != "feedback"}),
+            matched=_matched(pairs, kinds),
             tier=tiers.TYPED if in_first is None or docnum in in_first else tiers.ALTERNATIVE,
         ))
-    return hits
+    return out

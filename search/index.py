@@ -262,6 +262,16 @@ class SearchIndex:
             raise IntegrityError("the search index is missing or out of date; run `sanad reindex`")
         return searchers.lend(self.path, self._open, weighting())
 
+    def page_marks(self, text: str, document_id: str, number: int,
+                   readable: frozenset[str] | None = None) -> searching.PageMarks:
+        """What a search of ``text`` marks on page ``number`` of a document, and which of its
+        pages it matches (see searching.page_marks; ``readable`` as for ``search``)."""
+        def call():
+            with _reading("a search"), self._lend() as (ix, searcher):
+                return searching.page_marks(self.path, self.schema, ix, searcher, text, document_id, number,
+                                            readable)
+        return self._recovering(call)
+
     def ranked_pages(self, text: str, *, limit: int = 1000, expand: bool = True,
                      feedback: bool | None = None, readable: frozenset[str] | None = None
                      ) -> list[tuple[str, int, float]]:

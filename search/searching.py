@@ -10,7 +10,7 @@ from pathlib import Path
 
 from archive.errors import QueryError
 from archive.models import Hit
-from search import crosslingual, highlight, ranking, tiers
+from search import caches, crosslingual, highlight, ranking, tiers
 from search.engine import Q
 from search.feedback import feedback_ranking
 from search.order import SCORE_TOLERANCE, newest, tiered_ranking
@@ -22,7 +22,6 @@ from search.query import Scaled, parse_query
 # 0.8588, English queries 0.5535; with 0.5 applied, 0.8584 and 0.5198, as feedback then outweighs
 # a query found only through translations.)
 EXPANSION_WEIGHT = 1.0
-_NAME_KEYS: dict[str, tuple] = {}
 
 
 @dataclass
@@ -184,14 +183,10 @@ def build_query(path: Path, schema, ix, text: str, sort: str, expand: bool, feed
 
 def name_keys(path: Path, ix) -> crosslingual.NameKeys:
     """Skeleton keys of every word in the index, rebuilt when the index has changed."""
-    generation = (str(path), ix.latest_generation())
-    cached = _NAME_KEYS.get(str(path))
-    if cached is None or cached[0] != generation:
+    def compute():
         with ix.reader() as reader:
-            words = [t.decode("utf-8", "replace") for t in reader.lexicon("exact")]
-        cached = (generation, crosslingual.NameKeys(words))
-        _NAME_KEYS[str(path)] = cached
-    return cached[1]
+            return crosslingual.NameKeys([t.decode("utf-8", "replace") for t in reader.lexicon("exact")])
+    return caches.name_keys(str(path), ix.latest_generation(), compute)
 
 
 def term_kinds(searcher, schema, typed, expanded, extra) -> dict[tuple[str, str], str]:
@@ -208,3 +203,34 @@ def term_kinds(searcher, schema, typed, expanded, extra) -> dict[tuple[str, str]
     if extra is not None:
         maps.append(tiers.kinds_of(tiers.query_terms(extra, reader), "feedback"))
     return tiers.merge_kinds(*maps)
+
+
+@dataclass(frozen=True)
+class PageMarks:
+    """What a query marks on one page of a document (the document page's view of a hit)."""
+    pages: tuple[int, ...]  # the document's pages the query matches
+    marks: tuple[highlight.Mark, ...]  # the marked places of the page's text, with their kinds
+
+
+def page_marks(path: Path, schema, ix, searcher, text: str, document_id: str, number: int,
+               readable: frozenset[str] | None) -> PageMarks:
+    """The marks ``run`` gives a hit on page ``number`` of the document, found with the same
+    highlighter on the document's pages alone: no ranking of the archive (feedback words, which
+    are not marked, are not looked for)."""
+    query, expanded, _ = build_query(path, schema, ix, text, "relevance", True, False)
+    query = access_filter(query, readable)
+    evaluation = ranking.Evaluation(searcher)
+    docnums, _ = evaluation.all_scores(Q.Require(query, Q.Term("document_id", document_id)))
+    pages, docnum = [], None
+    for d in docnums.tolist():
+        page = searcher.stored_fields(d)["page"]
+        pages.append(page)
+        if page == number:
+            docnum = d
+    if docnum is None:
+        return PageMarks(tuple(sorted(pages)), ())
+    kinds = term_kinds(searcher, schema, parse_query(text, schema), expanded, None)
+    found = highlight.page_matches(searcher, query, [docnum], evaluation)[docnum]
+    page_text = searcher.stored_fields(docnum).get("text", "")
+    ranges = highlight.term_ranges(searcher, [(docnum, page_text, found.pairs())], schema)[0]
+    return PageMarks(tuple(sorted(pages)), tuple(highlight.marks(page_text, found, ranges, kinds)))

@@ -9,7 +9,7 @@ from whoosh import index as whoosh_index
 
 from search.analysis import exact_analyzer, text_analyzer
 from search import searching
-from search.highlight import matched_terms, matching_spans, page_spans
+from search.highlight import matched_terms, page_spans
 from search.index import VERSION_FILE, SearchIndex
 from search.order import top_hits
 from search.schema import SCHEMA_VERSION, build_schema, weighting
@@ -58,6 +58,15 @@ def test_every_highlight_is_a_matched_word(sx, query):
             assert _forms(word) & set(hit.terms), (query, word, hit.terms)
             marked += 1
     assert marked, query
+
+
+def matching_spans(text: str, terms, schema) -> list[tuple[int, int]]:
+    """The reference: ranges of ``text`` whose analysed tokens (either analyzer) are ``terms``."""
+    spans = set()
+    for field_name in ("text", "exact"):
+        spans |= {(t.startchar, t.endchar) for t in schema[field_name].analyzer(text, chars=True, mode="index")
+                  if t.text in terms}
+    return sorted(spans)
 
 
 def test_spans_from_the_index_are_those_of_analysis(sx):

@@ -184,20 +184,6 @@ def has_words(text: str) -> bool:
 
 # -- page images and highlight boxes --------------------------------------------------------------
 
-def matching_boxes(page: Page, terms: list[str], schema) -> list:
-    """The word boxes of a page whose analysed text gives one of the matched index terms."""
-    wanted = set(terms)
-    if not wanted:
-        return []
-    analyzers = [schema["text"].analyzer, schema["exact"].analyzer]
-    found = []
-    for word in page.words:
-        tokens = {t.text for a in analyzers for t in a(word.text, mode="index")} if word.text.strip() else set()
-        if tokens & wanted:
-            found.append(word)
-    return found
-
-
 def render_page_image(original: Path, media_type: str, number: int, width: int | None, height: int | None):
     """The page as an upright PIL image, at the size its word boxes refer to when that is known."""
     from PIL import Image, ImageOps
@@ -236,7 +222,7 @@ def page_view_html(image, boxes, *, page_w: int | None, page_h: int | None, alt:
     small.convert("RGB").save(buf, format="JPEG", quality=85)
     data = base64.b64encode(buf.getvalue()).decode()
     marks = "".join(
-        f'<div class="sanad-hl" data-testid="highlight-box" style="position:absolute;'
+        f'<div class="sanad-hl" data-testid="highlight-box" data-kind="{esc(getattr(b, "kind", "typed"))}" style="position:absolute;'
         f"left:{100 * b.left / ref_w:.3f}%;top:{100 * b.top / ref_h:.3f}%;"
         f"width:{100 * b.width / ref_w:.3f}%;height:{100 * b.height / ref_h:.3f}%;"
         f'background:rgba(255,213,0,0.40);outline:2px solid rgba(230,120,0,0.9);border-radius:2px"></div>'

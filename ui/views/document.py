@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
-from search.highlight import matching_spans
+from search.highlight import word_boxes
 from search.index import SearchIndex
 from ui import auth, web
 
@@ -67,16 +67,14 @@ if picked != number:
 # -- what matched ---------------------------------------------------------------------------------
 
 page = catalog.page(doc.id, number)
-terms: list[str] = []
+marks = []  # search.highlight.Mark: the places the query marks on this page, each with its kind
 if query.strip():
     try:
         index = web.open_index(archive)
-        found = index.search(f"({query}) doc:{doc.id}", limit=1000, readable=auth.current().readable)
-        on_page = [h for h in found.hits if h.page == number]
-        terms = sorted({t for h in (on_page or found.hits) for t in h.terms})
-        pages_hit = sorted({h.page for h in found.hits})
-        if pages_hit:
-            st.caption("Matches on page(s): " + ", ".join(map(str, pages_hit)))
+        found = index.page_marks(query, doc.id, number, readable=auth.current().readable)
+        marks = list(found.marks)
+        if found.pages:
+            st.caption("Matches on page(s): " + ", ".join(map(str, found.pages)))
     except QueryError as exc:
         st.warning(f"The search could not be understood: {exc}")
     except SanadError as exc:
@@ -88,9 +86,8 @@ if query.strip():
 if page is None:
     st.info("This document has no pages (yet).")
 else:
-    schema = SearchIndex(archive.index_dir).schema
-    boxes = web.matching_boxes(page, terms, schema) if terms else []
-    spans = matching_spans(page.text, terms, schema) if terms else []
+    boxes = word_boxes(page.text, page.words, marks)  # each with the kind of its word
+    spans = [(m.start, m.end) for m in marks]
     try:
         image = web.page_image(archive, doc, page)
         problem = None
