@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 
 import numpy as np
 
 from archive.models import Page
-from search import postings, ranking, tiers
+from search import caches, postings, ranking, tiers
 from search.engine import Q
 from search.order import all_scores, tiered, top_hits
 
@@ -77,9 +76,6 @@ FEEDBACK_TERMS = 10  # words added
 FEEDBACK_WEIGHT = 6.0  # total boost shared by the added words, in proportion to their weight
 FEEDBACK_MAX_DF = 0.1  # words on more than this share of the pages carry no topic: skipped
 FEEDBACK_SELECTION = "divergence"  # or "share" (RM3), kept for bench/retrieval.py --tune
-_TEXT_STATS_LOCK = threading.Lock()
-_TEXT_STATS: dict = {}  # word -> (pages, occurrences) in the text field, for one index version
-TEXT_STATS_KEPT = 500_000
 
 
 def feedback_query(searcher, query, schema, *, docs: int | None = None, terms: int | None = None,
@@ -209,18 +205,10 @@ def _text_stats(reader, key: tuple, word: str) -> tuple[int, float]:
     """(pages, occurrences) of a word in the text field. Kept while the index version ``key``
     stays the same: a lookup costs a read per segment (0.5 s a search for the ~650 words of the
     best pages at 100,000 pages), and the best pages of one search after another share most words."""
-    with _TEXT_STATS_LOCK:  # the web app searches from several threads
-        if _TEXT_STATS.get("key") != key:
-            _TEXT_STATS.clear()
-            _TEXT_STATS["key"] = key
-        stats = _TEXT_STATS.get(word)
-    if stats is None:
+    def compute():
         # each segment's entry looked up once (Whoosh's own term_info looks it up twice)
         btext = word.encode("utf-8")
         entries = [postings.term_info(leaf, "text", btext) for leaf, _ in reader.leaf_readers()]
-        stats = (sum(e.doc_frequency() for e in entries if e is not None),
-                 sum(e.weight() for e in entries if e is not None))
-        with _TEXT_STATS_LOCK:
-            if _TEXT_STATS.get("key") == key and len(_TEXT_STATS) < TEXT_STATS_KEPT:
-                _TEXT_STATS[word] = stats
-    return stats
+        return (sum(e.doc_frequency() for e in entries if e is not None),
+                sum(e.weight() for e in entries if e is not None))
+    return caches.text_stats(key, word, compute)

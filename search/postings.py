@@ -17,39 +17,23 @@ import copy
 import io
 import itertools
 import pickle
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from search import engine
+from search import caches, engine
 from search.engine import FAST_PATHS, INT_SIZE, TermNotFound, byte_to_length, unpack_int
 
 # Field length of each length byte (Whoosh stores lengths as one logarithmic byte per page).
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-_SEGMENT_ARRAYS: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_SEGMENT_ARRAYS_LOCK = threading.Lock()
-_SEGMENT_ARRAYS_KEPT = 256  # (segment, what) pairs
 
 
 def per_segment(reader, what, compute) -> np.ndarray:
     """``compute()``, an array with a value per page of the segment, kept under ``what``: a segment
     never changes once written (``what`` must name anything else it depends on, such as its
     number of deletions)."""
-    key = (reader.segment().segment_id(), what)
-    with _SEGMENT_ARRAYS_LOCK:  # the web app searches from several threads
-        cached = _SEGMENT_ARRAYS.get(key)
-        if cached is not None and len(cached) == reader.doc_count_all():
-            _SEGMENT_ARRAYS.move_to_end(key)
-            return cached
-    values = compute()
-    with _SEGMENT_ARRAYS_LOCK:
-        _SEGMENT_ARRAYS[key] = values
-        while len(_SEGMENT_ARRAYS) > _SEGMENT_ARRAYS_KEPT:
-            _SEGMENT_ARRAYS.popitem(last=False)
-    return values
+    return caches.segment_array((reader.segment().segment_id(), what), reader.doc_count_all(), compute)
 
 
 def field_lengths(reader, field_name: str) -> np.ndarray:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search import engine, postings, ranking
+from search import caches, engine, postings, ranking
 from search.index import VERSION_FILE, SearchIndex
 from search.query import parse_query
 from search.schema import SCHEMA_VERSION, build_schema, weighting
@@ -63,7 +63,7 @@ def test_every_fast_path_is_taken_on_a_real_index(index_dir):
 
 def test_a_fast_path_that_stops_being_taken_is_counted_and_warned(index_dir, monkeypatch):
     engine.FAST_PATHS.reset()
-    postings._SEGMENT_ARRAYS.clear()
+    caches.clear()
     # as if a Whoosh upgrade had renamed what the readers use
     monkeypatch.setattr(engine, "length_bytes", lambda reader, field_name: None)
     monkeypatch.setattr(engine, "posting_list_bytes", lambda reader, info: None)
@@ -73,7 +73,7 @@ def test_a_fast_path_that_stops_being_taken_is_counted_and_warned(index_dir, mon
             found = ranking.Evaluation(searcher).rank(parse_query("ماسک", ix.schema), 5, 1e-9)
     assert found.total > 0  # still correct ...
     assert engine.FAST_PATHS.missed["lengths"] and engine.FAST_PATHS.missed["postings"]  # ... and told
-    postings._SEGMENT_ARRAYS.clear()
+    caches.clear()
 
 
 def test_a_column_no_page_has_is_read_fast_too(tmp_path):
@@ -86,3 +86,28 @@ def test_a_column_no_page_has_is_read_fast_too(tmp_path):
         leaf = reader.leaf_readers()[0][0] if reader.is_atomic() is False else reader
         values = postings.numeric_column(leaf, "added")
     assert len(values) == 1 and not engine.FAST_PATHS.missed
+
+
+def test_a_search_leaves_the_garbage_collector_as_it_found_it(index_dir):
+    import gc
+
+    before = gc.isenabled(), gc.get_threshold()
+    SearchIndex(index_dir).search("ماسک", limit=5)
+    assert (gc.isenabled(), gc.get_threshold()) == before
+
+
+def test_the_search_keeps_its_caches_in_one_module():
+    """search/caches.py owns every cache of the search's state: no other module keeps a
+    module-level dict or OrderedDict, but for the opened searchers (search.searchers) and the
+    count of rebuilds of each index (search.index: state, not a cache)."""
+    import ast
+
+    owners = []
+    for path in sorted((REPO / "search").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            if isinstance(value, ast.Dict) and not value.keys or (
+                    isinstance(value, ast.Call) and getattr(value.func, "id", "") in ("OrderedDict", "dict")
+                    and not value.args):
+                owners.append(path.name)
+    assert sorted(set(owners)) == ["caches.py", "index.py", "searchers.py"]

@@ -18,7 +18,7 @@ from whoosh import collectors, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 
-from search import postings, ranking, schema
+from search import caches, postings, ranking, schema
 from search.order import SCORE_TOLERANCE, top_hits
 from search.query import Scaled, parse_query
 from search.schema import SanadBM25F, build_schema, weighting
@@ -231,9 +231,9 @@ def test_slow_paths_agree(ix, monkeypatch):
         monkeypatch.setattr(postings, "_blocks_fast", lambda *args: None)
         monkeypatch.setattr(postings, "_inlined", lambda *args: None)
         monkeypatch.setattr(postings, "_lengths_fast", lambda reader, field_name: None)
-        postings._SEGMENT_ARRAYS.clear()
+        caches.clear()
         slow = ranking.all_scores(searcher, query)
-    postings._SEGMENT_ARRAYS.clear()
+    caches.clear()
     assert fast[0].tolist() == slow[0].tolist()
     assert fast[1].tolist() == slow[1].tolist()
 
