@@ -5,6 +5,9 @@ marked (search.highlight). search.index.SearchIndex lends the searcher and recov
 
 from __future__ import annotations
 
+import gc
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,10 +120,40 @@ def _has_fuzzy(query) -> bool:
     return any(isinstance(leaf, Q.FuzzyTerm) for leaf in query.leaves())
 
 
+# The garbage collector is paused while a search evaluates: a search makes many short-lived
+# objects (posting lists, pickles, arrays) and none that refer to themselves, and collections
+# triggered by them cost about a quarter of a search (16 word searches at 40,000 pages, loaded
+# machine: 20.5 s with collections, 15.6 s without). The pause is the searches' only: taken by
+# the first search that runs and given back by the last, and never if it was already off.
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = [0, False]  # searches running, whether the first found the collector on
+
+
+@contextmanager
+def paused_gc():
+    with _GC_LOCK:
+        if _GC_PAUSES[0] == 0:
+            _GC_PAUSES[1] = gc.isenabled()
+            gc.disable()
+        _GC_PAUSES[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES[0] -= 1
+            if _GC_PAUSES[0] == 0 and _GC_PAUSES[1]:
+                gc.enable()
+
+
 def run(path: Path, schema, ix, searcher, text: str, limit: int, sort: str, expand: bool,
         feedback: bool | None, readable: frozenset[str] | None) -> SearchResults:
     """The search of ``text`` on ``searcher`` (of the index ``ix`` in ``path``); see
     search.index.SearchIndex.search for the options."""
+    with paused_gc():
+        return _run(path, schema, ix, searcher, text, limit, sort, expand, feedback, readable)
+
+
+def _run(path, schema, ix, searcher, text, limit, sort, expand, feedback, readable) -> SearchResults:
     query, expanded, feedback = build_query(path, schema, ix, text, sort, expand, feedback)
     query = access_filter(query, readable)
     typed = parse_query(text, schema)
@@ -151,6 +184,11 @@ def run(path: Path, schema, ix, searcher, text: str, limit: int, sort: str, expa
 def ranked_pages(path: Path, schema, ix, searcher, text: str, limit: int, expand: bool,
                  feedback: bool | None, readable: frozenset[str] | None) -> list[tuple[str, int, float]]:
     """(document id, page, score) in the order ``run`` ranks them, without snippets."""
+    with paused_gc():
+        return _ranked_pages(path, schema, ix, searcher, text, limit, expand, feedback, readable)
+
+
+def _ranked_pages(path, schema, ix, searcher, text, limit, expand, feedback, readable):
     query, expanded, feedback = build_query(path, schema, ix, text, "relevance", expand, feedback)
     query = access_filter(query, readable)
     typed = parse_query(text, schema)
@@ -217,6 +255,11 @@ def page_marks(path: Path, schema, ix, searcher, text: str, document_id: str, nu
     """The marks ``run`` gives a hit on page ``number`` of the document, found with the same
     highlighter on the document's pages alone: no ranking of the archive (feedback words, which
     are not marked, are not looked for)."""
+    with paused_gc():
+        return _page_marks(path, schema, ix, searcher, text, document_id, number, readable)
+
+
+def _page_marks(path, schema, ix, searcher, text, document_id, number, readable) -> PageMarks:
     query, expanded, _ = build_query(path, schema, ix, text, "relevance", True, False)
     query = access_filter(query, readable)
     evaluation = ranking.Evaluation(searcher)

@@ -111,3 +111,39 @@ def test_the_search_keeps_its_caches_in_one_module():
                     and not value.args):
                 owners.append(path.name)
     assert sorted(set(owners)) == ["caches.py", "index.py", "searchers.py"]
+
+
+def test_the_collector_is_paused_only_while_searches_run(monkeypatch):
+    import gc
+    import threading
+
+    from search import searching
+
+    assert gc.isenabled()
+    inside, go_on = threading.Event(), threading.Event()
+
+    def long_search():
+        with searching.paused_gc():
+            inside.set()
+            go_on.wait(10)
+
+    other = threading.Thread(target=long_search)
+    other.start()
+    inside.wait(10)
+    with searching.paused_gc():  # a second search overlapping the first
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the first still runs
+    go_on.set()
+    other.join()
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError):  # a failed search gives the pause back too
+        with searching.paused_gc():
+            1 / 0
+    assert gc.isenabled()
+    gc.disable()  # off before: stays off
+    try:
+        with searching.paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
