@@ -98,6 +98,7 @@ class Hit:
     score: float
     snippet: str  # plain text around the best matches
     spans: list[tuple[int, int]] = field(default_factory=list)  # matched character ranges in snippet
+    span_kinds: list[str] = field(default_factory=list)  # each span's kind (MATCH_KINDS), in order
     lang: str = ""
     source: str = ""
     tags: list[str] = field(default_factory=list)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from archive.errors import UnsupportedFile
 from ingest.textclean import persian_lexicon
+from search import letters
 
 # Single-byte codecs tried, most likely first; ties go to the earlier one.
 ARABIC_CODECS = ("cp1256", "iso8859_6", "mac_arabic")
@@ -197,9 +198,12 @@ def _persian_score(text: str) -> float:
     return known - marks
 
 
+# What a Windows-1256 file writes for the Persian yeh and keheh it cannot encode (search.letters).
+_CP1256_LETTERS = letters.table({"\u200c": None}, only=("\u064a", "\u0643"))
+
+
 def _fold(word: str) -> str:
-    # What a Windows-1256 file writes for the Persian yeh and keheh it cannot encode.
-    return word.replace("\u064a", "\u06cc").replace("\u0643", "\u06a9").replace("\u200c", "")
+    return word.translate(_CP1256_LETTERS)
 
 
 def _is_arabic_letter(ch: str) -> bool:

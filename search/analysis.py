@@ -23,8 +23,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from whoosh.analysis import Filter, Token, Tokenizer
-from whoosh.lang.porter import stem as porter_stem
+from search import letters
+from search.engine import analysis as whoosh_analysis
+from search.engine import porter_stem
+
+Filter, Token, Tokenizer = whoosh_analysis.Filter, whoosh_analysis.Token, whoosh_analysis.Tokenizer
 
 __all__ = ["fold", "text_analyzer", "exact_analyzer", "stem_analyzer", "SanadTokenizer", "SanadFilter",
            "persian_stem", "aggressive_stem", "lexicon", "VERB_PREFIXES", "SUFFIX_WORDS"]
@@ -35,16 +38,10 @@ ZWNJ = "\u200c"
 # Character folding
 # --------------------------------------------------------------------------------------------
 
-# Letter variants that Lucene's ArabicNormalizer + PersianNormalizer fold (and a few more that
-# OCR and Urdu/Arabic keyboards produce).  We fold towards the Persian letters, not the Arabic
-# ones, so that folded text is still readable Persian.
+# The letter variants that Lucene's ArabicNormalizer + PersianNormalizer fold, and a few more
+# that OCR and Urdu/Arabic keyboards produce (search.letters, the one table), and separators.
 _LETTERS = {
-    "ي": "ی", "ى": "ی", "ے": "ی", "ۍ": "ی", "ێ": "ی", "ې": "ی", "ۑ": "ی", "ئ": "ی", "ٸ": "ی",
-    "ك": "ک", "ڪ": "ک", "ػ": "ک", "ؼ": "ک",
-    "ة": "ه", "ۀ": "ه", "ہ": "ه", "ۂ": "ه", "ە": "ه", "ھ": "ه", "ۃ": "ه",
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا", "ٵ": "ا",
-    "ؤ": "و", "ٶ": "و",
-    "ء": "",  # a bare hamza is written or left out freely (اجزاء / اجزا)
+    **letters.LETTERS,
     "٫": ".",  # Arabic decimal separator
     "٬": ",",  # Arabic thousands separator (dropped inside numbers by the tokenizer)
     "\u2010": "-", "\u2011": "-",  # typographic hyphens inside codes

@@ -24,12 +24,10 @@ from dataclasses import dataclass
 import jdatetime
 
 from archive.errors import QueryError
+from search import letters
 
 # Length-preserving folding: character offsets in the folded text are offsets in the original.
-_FOLD = str.maketrans(
-    "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يكىآأإۀة\u200c",
-    "0123456789" "0123456789" "یکیاااهه ",
-)
+_FOLD = letters.table({**letters.DIGITS, "\u200c": " "}, same_length=True)
 
 
 def fold(text: str) -> str:

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from search import letters
+
 SHIPPED_PATH = Path(__file__).with_name("glossary.tsv")
 # The English-Persian Wiktionary extract, used in place when it sits beside the repository (or
 # wherever the `dictionary` setting points); Sanad works without it, on the shipped glossary alone.
@@ -64,12 +66,8 @@ def english_key(term: str) -> str:
     return " ".join(_stem(w) for w in words)
 
 
-_PERSIAN_FOLD = str.maketrans({
-    "ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ۀ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا",
-    "ؤ": "و", "ـ": None, "\u200c": None, "\u200d": None, " ": None, "-": None, "،": None,
-    **{chr(0x06F0 + i): str(i) for i in range(10)},
-    **{chr(0x0660 + i): str(i) for i in range(10)},
-})
+_PERSIAN_FOLD = letters.table({"ـ": None, "\u200c": None, "\u200d": None, " ": None, "-": None, "،": None,
+                               **letters.DIGITS})
 _HARAKAT = re.compile(r"[\u064b-\u065f\u0670]")
 
 

@@ -17,11 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.filedb.compound import CompoundStorage
-from whoosh.reading import SegmentReader
-from whoosh.util.numeric import byte_to_length, length_to_byte
-
-from search import postings
+from search import engine, postings
+from search.engine import byte_to_length, length_to_byte
 
 MAX_PER_PART = 3  # damage lines reported per segment and part: one broken block breaks many terms
 
@@ -41,10 +38,10 @@ def describe(exc: BaseException) -> str:
 
 
 def check_segments(ix) -> list[Damage]:
-    """Every damaged part of the index ``ix`` (opened through search.storage); [] when all of it
+    """Every damaged part of the index ``ix`` (opened through search.engine.open_index); [] when all of it
     reads back consistently. The table of contents is read by whoever opened ``ix``."""
     found: list[Damage] = []
-    for segment in ix._segments():
+    for segment in engine.segments(ix):
         found += check_segment(ix.storage, ix.schema, segment)
     return found
 
@@ -55,7 +52,7 @@ def check_segment(storage, schema, segment) -> list[Damage]:
     if segment.is_compound() and not storage.file_exists(seg_file):
         return [Damage(seg_file, f"segment {name} is listed in the table of contents but its file is missing")]
     try:
-        reader = SegmentReader(storage, schema, segment)
+        reader = engine.segment_reader(storage, schema, segment)
     except Exception as exc:  # noqa: BLE001 - any failure to open is damage
         return [Damage(seg_file, f"segment {name} cannot be opened ({describe(exc)})")]
     report = _Report(seg_file, name)
@@ -91,11 +88,11 @@ class _Report:
 
 def _check_parts(reader, segment, report: _Report) -> None:
     """A compound file's directory: every part lies inside the file."""
-    storage = reader.storage()
-    if not isinstance(storage, CompoundStorage):
+    found = engine.compound_parts(reader)
+    if found is None:
         return
-    size = reader.storage()._diroffset  # the directory follows the parts
-    for part, where in getattr(storage, "_dir", {}).items():
+    size, parts = found  # the directory follows the parts
+    for part, where in parts.items():
         offset, length = where["offset"], where["length"]
         if offset < 0 or length < 0 or offset + length > size:
             report.add(part[len(report.name):], "the part lies outside the segment file (truncated?)")
@@ -141,15 +138,12 @@ def _check_terms(reader, schema, report: _Report) -> dict[str, np.ndarray]:
 def _field_terms(reader, field_name: str):
     """(term bytes, entry) of every term of the field, as the term index lists them (the
     reader's own listing converts its prefix, which fails for numeric fields)."""
-    for (name, btext), info in reader._terms.items_from(field_name, b""):
-        if name != field_name:
-            return
-        yield btext, info
+    yield from engine.field_terms(reader, field_name)
 
 
 def _check_term(reader, field, field_name: str, btext: bytes, info, count: int, sums) -> tuple[str, str] | None:
     try:
-        again = reader._terms.term_info(field_name, btext)  # through the hash table
+        again = engine.hashed_term_info(reader, field_name, btext)  # through the hash table
         if again.doc_frequency() != info.doc_frequency():
             return ".trm", "its entry differs between the term list and a lookup"
     except Exception as exc:  # noqa: BLE001
@@ -212,7 +206,7 @@ def _check_lengths(reader, schema, segment, lengths: dict[str, np.ndarray], repo
         if len(wrong):
             report.add(part, f"{len(wrong)} page(s) have lengths of field {field_name!r} that disagree"
                              f" with their terms (first: page {int(wrong[0])})")
-        total = getattr(segment, "_fieldlengths", {}).get(field_name)
+        total = engine.segment_field_total(segment, field_name)
         if total is not None and round(sums.sum()) != total:
             report.add(part, f"field {field_name!r} totals {round(sums.sum())} words where the table of"
                              f" contents says {total}")

@@ -23,6 +23,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
+from search import letters
+
 # Persian letter -> consonant class ("" = treated as a vowel carrier and dropped).
 _PERSIAN_CLASS = {
     "ا": "", "آ": "", "أ": "", "إ": "", "ء": "", "ئ": "y", "ؤ": "v", "ع": "",
@@ -32,7 +34,7 @@ _PERSIAN_CLASS = {
     "غ": "q", "ق": "q", "ف": "f", "ک": "k", "گ": "g", "ل": "l", "م": "m", "ن": "n",
     "و": "v", "ی": "y",
 }
-_PERSIAN_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ۀ": "ه", "ة": "ه", "\u200c": " "})
+_PERSIAN_FOLD = letters.table({"\u200c": " "})
 # Latin digraphs first, then single letters. Vowels map to "".
 _LATIN_DIGRAPHS = {"kh": "x", "gh": "q", "sh": "S", "ch": "c", "zh": "Z", "ph": "f"}
 _LATIN_CLASS = {

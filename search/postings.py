@@ -3,10 +3,11 @@
 Whoosh hands out postings one at a time through Python method calls, which is what made scoring
 every matching page slow at 100,000 pages (search.ranking). Its W3 codec stores them in blocks of
 up to 128 pickled, compressed arrays; this module unpickles whole blocks and turns them into
-arrays, and reads a field's length bytes in one piece. That needs Whoosh's private block and
-column attributes, so it is all here, each with a slow path through the public API that gives the
-same arrays when those attributes are not there (another codec, another Whoosh version);
-tests/test_ranking.py checks both against Whoosh's own scores.
+arrays, and reads a field's length bytes in one piece. The bytes come from Whoosh's private block
+and column attributes through search.engine; each read has a slow path through the public API
+that gives the same arrays when those attributes are not there (another codec, another Whoosh
+version), counted in engine.FAST_PATHS; tests/test_ranking.py checks both against Whoosh's own
+scores and tests/test_engine.py that the slow ones are not taken.
 """
 
 from __future__ import annotations
@@ -16,42 +17,23 @@ import copy
 import io
 import itertools
 import pickle
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import columns
-from whoosh.codec import whoosh3
-from whoosh.reading import TermNotFound
-from whoosh.system import _INT_SIZE, unpack_int
-from whoosh.util.numeric import byte_to_length
+from search import caches, engine
+from search.engine import FAST_PATHS, INT_SIZE, TermNotFound, byte_to_length, unpack_int
 
 # Field length of each length byte (Whoosh stores lengths as one logarithmic byte per page).
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-_SEGMENT_ARRAYS: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_SEGMENT_ARRAYS_LOCK = threading.Lock()
-_SEGMENT_ARRAYS_KEPT = 256  # (segment, what) pairs
 
 
 def per_segment(reader, what, compute) -> np.ndarray:
     """``compute()``, an array with a value per page of the segment, kept under ``what``: a segment
     never changes once written (``what`` must name anything else it depends on, such as its
     number of deletions)."""
-    key = (reader.segment().segment_id(), what)
-    with _SEGMENT_ARRAYS_LOCK:  # the web app searches from several threads
-        cached = _SEGMENT_ARRAYS.get(key)
-        if cached is not None and len(cached) == reader.doc_count_all():
-            _SEGMENT_ARRAYS.move_to_end(key)
-            return cached
-    values = compute()
-    with _SEGMENT_ARRAYS_LOCK:
-        _SEGMENT_ARRAYS[key] = values
-        while len(_SEGMENT_ARRAYS) > _SEGMENT_ARRAYS_KEPT:
-            _SEGMENT_ARRAYS.popitem(last=False)
-    return values
+    return caches.segment_array((reader.segment().segment_id(), what), reader.doc_count_all(), compute)
 
 
 def field_lengths(reader, field_name: str) -> np.ndarray:
@@ -59,6 +41,7 @@ def field_lengths(reader, field_name: str) -> np.ndarray:
     def compute():
         lengths = _lengths_fast(reader, field_name)
         if lengths is None:
+            FAST_PATHS.fell_back("lengths", f"the length column of {field_name!r}")
             lengths = np.array([reader.doc_field_length(d, field_name, 0) or 0
                                 for d in range(reader.doc_count_all())], dtype=np.float64)
         return lengths
@@ -67,16 +50,12 @@ def field_lengths(reader, field_name: str) -> np.ndarray:
 
 def _lengths_fast(reader, field_name: str) -> np.ndarray | None:
     count = reader.doc_count_all()
-    try:
-        column = reader._perdoc._cached_reader(whoosh3._lenfield(field_name), whoosh3.LENGTHS_COLUMN)
-        if column is None:
-            return np.zeros(count, dtype=np.float64)
-        stored = min(column._count, count)
-        raw = column._dbfile.get(column._basepos, stored) if stored else b""
-    except (AttributeError, TypeError):
+    raw = engine.length_bytes(reader, field_name)
+    if raw is None:
         return None
+    FAST_PATHS.took("lengths")
     codes = np.zeros(count, dtype=np.uint8)  # pages past the stored bytes have the default, 0
-    codes[:stored] = np.frombuffer(raw, dtype=np.uint8)
+    codes[:len(raw)] = np.frombuffer(raw, dtype=np.uint8)
     return _LENGTH_OF_BYTE[codes]
 
 
@@ -85,21 +64,22 @@ def numeric_column(reader, field_name: str) -> np.ndarray:
     as Whoosh's integer ticks), the column's default where a page has none."""
     def compute():
         column = reader.column_reader(field_name, translate=False)
-        values = _column_fast(column, reader.doc_count_all())
-        return values if values is not None else np.array(list(column))
+        values = _column_fast(column, reader.doc_count_all(), reader.schema[field_name].column_type)
+        if values is None:
+            FAST_PATHS.fell_back("column", f"the column of {field_name!r}")
+            return np.array(list(column))
+        FAST_PATHS.took("column")
+        return values
     return per_segment(reader, ("column", field_name), compute)
 
 
-def _column_fast(column, count: int) -> np.ndarray | None:
-    if type(column) is not columns.NumericColumn.Reader:
+def _column_fast(column, count: int, column_type) -> np.ndarray | None:
+    found = engine.numeric_column_bytes(column, count, column_type)
+    if found is None:
         return None
-    try:
-        stored = min(column._count, count)
-        raw = column._dbfile.get(column._basepos, stored * column._fixedlen) if stored else b""
-        dtype = np.dtype(column._typecode).newbyteorder(">")  # packed with struct's "!"
-        default = column._default
-    except (AttributeError, TypeError):
-        return None
+    raw, typecode, default = found
+    stored = len(raw) // np.dtype(typecode).itemsize
+    dtype = np.dtype(typecode).newbyteorder(">")  # packed with struct's "!"
     values = np.full(count, default, dtype=dtype.newbyteorder("="))
     values[:stored] = np.frombuffer(raw, dtype=dtype)
     return values
@@ -130,7 +110,10 @@ def term_postings(reader, field_name: str, btext: bytes, info, values: bool = Fa
     if found is None:
         found = _blocks_fast(reader, info, reader.schema[field_name].format, values)
     if found is None:
+        FAST_PATHS.fell_back("postings", f"the posting list of {field_name}:{btext!r}")
         found = _postings_slow(reader.postings(field_name, btext), values)
+    else:
+        FAST_PATHS.took("postings")
     deleted = _deleted(reader)
     if deleted:
         keep = np.flatnonzero(~np.isin(found.ids, np.fromiter(deleted, dtype=np.int64)))
@@ -142,20 +125,18 @@ def term_postings(reader, field_name: str, btext: bytes, info, values: bool = Fa
 def _deleted(reader) -> frozenset:
     if not reader.has_deletions():
         return frozenset()
-    try:
-        return reader.deleted_docs_set
-    except AttributeError:
+    found = engine.deleted_pages(reader)
+    if found is None:
         return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
+    return found
 
 
 def _inlined(info, values: bool) -> Postings | None:
     """The postings of a rare term, which Whoosh keeps in the term's entry itself."""
-    try:
-        if not info.is_inlined():
-            return None
-        ids, weights, stored = info.inlined_postings()
-    except AttributeError:
+    found = engine.inlined_postings(info)
+    if found is None:
         return None
+    ids, weights, stored = found
     return Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
                     list(stored) if values else None)
 
@@ -290,28 +271,20 @@ def _blocks_fast(reader, info, format_, values: bool) -> Postings | None:
     """The posting list read in one piece and split into its blocks here (W3 format: a magic
     tag, then per block a signed length, negative for the last, a pickled header and the
     compressed pickle of its ids, weights and values)."""
-    if type(info) is not whoosh3.W3TermInfo:
-        return None
-    try:
-        start, length = info.extent()
-        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
-            (length,) = length
-        raw = reader._terms._postfile.get(start, length)
-    except AttributeError:
+    raw = engine.posting_list_bytes(reader, info)
+    if raw is None:
         return None
     fixedsize = format_.fixed_value_size()
-    if raw[:4] != whoosh3.WHOOSH3_HEADER_MAGIC:
-        return None
     stream = io.BytesIO(raw)
     all_ids, all_weights, blocks, counts = [], [], [], []
     pos, last = 4, False
     while not last:
-        if pos + _INT_SIZE > len(raw):
+        if pos + INT_SIZE > len(raw):
             return None
-        size = unpack_int(raw[pos:pos + _INT_SIZE])[0]
+        size = unpack_int(raw[pos:pos + INT_SIZE])[0]
         last, size = size < 0, abs(size)
-        end = pos + _INT_SIZE + size
-        stream.seek(pos + _INT_SIZE)
+        end = pos + INT_SIZE + size
+        stream.seek(pos + INT_SIZE)
         count, _, _, compression, _, _ = pickle.load(stream)
         data = raw[stream.tell():end]
         ids, weights = _ids_and_weights(data, bool(compression), count)
@@ -358,9 +331,5 @@ def every_posting(reader, field_name: str, btext: bytes, info) -> Postings:
     if found is None:
         found = _blocks_fast(reader, info, reader.schema[field_name].format, True)
     if found is None:
-        try:  # the segment's own matcher, which does not leave deleted pages out
-            matcher = reader._terms.matcher(field_name, btext, reader.schema[field_name].format)
-        except AttributeError:
-            matcher = reader.postings(field_name, btext)
-        found = _postings_slow(matcher, True)
+        found = _postings_slow(engine.raw_matcher(reader, field_name, btext), True)
     return found

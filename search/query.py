@@ -23,9 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from whoosh import query as Q
-from whoosh.matching import WrappingMatcher
-from whoosh.query.wrappers import WrappingQuery
+from search.engine import Q, WrappingQuery, matching
 
 from archive.errors import QueryError
 from search.analysis import VERB_PREFIXES, SUFFIX_WORDS, exact_analyzer, fold, stem_analyzer, text_analyzer
@@ -450,7 +448,7 @@ class Scaled(WrappingQuery):
 
     def matcher(self, searcher, context=None):
         m = self.child.matcher(searcher, context)
-        return m if self.factor == 1.0 else WrappingMatcher(m, boost=self.factor)
+        return m if self.factor == 1.0 else matching.WrappingMatcher(m, boost=self.factor)
 
 
 # --------------------------------------------------------------------------------------------

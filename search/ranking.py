@@ -1,6 +1,6 @@
 """Scores of every page a query matches, computed on numpy arrays: Whoosh's scores, faster.
 
-Sanad scores every matching page (search.index.top_hits says why Whoosh's pruning cannot be used).
+Sanad scores every matching page (search.order.ranked says why Whoosh's pruning cannot be used).
 Whoosh does that one posting at a time through a tree of Python matcher objects: at 100,000 pages
 a common word took over a tenth of a second and a phrase of two common words seconds. Here a query
 is evaluated per segment on arrays as long as the segment: each term's postings are read whole
@@ -23,10 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import query as Q
-from whoosh import scoring
-
 from search import postings
+from search.engine import FAST_PATHS, Q, scoring
 from search.query import Scaled
 from search.schema import SanadBM25F
 
@@ -242,6 +240,7 @@ class _Terms:
     def _how(self, field_name: str, btext: bytes) -> tuple | None:
         weighting, top = self.searcher.weighting, self.searcher.get_parent()
         if isinstance(weighting, SanadBM25F) and type(weighting).scorer is scoring.BM25F.scorer:
+            FAST_PATHS.took("scoring")
             # what BM25F.scorer and BM25FScorer compute, from the entries already looked up
             if not top.schema[field_name].scorable:
                 return ("weight",)
@@ -254,6 +253,8 @@ class _Terms:
             return ("weight",)
         if isinstance(scorer, scoring.BM25FScorer) and type(scorer)._score is scoring.BM25FScorer._score:
             return ("bm25", scorer.idf, scorer.avgfl, scorer.K1, scorer.B)
+        if isinstance(weighting, SanadBM25F):  # Sanad's own weighting, yet not computed here
+            FAST_PATHS.fell_back("scoring", f"the scorer of {field_name}:{btext!r}")
         return None
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import math
 
-from whoosh import scoring
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from search.engine import fields, scoring
 
 from search.analysis import exact_analyzer, stem_analyzer, text_analyzer
+
+DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema = (
+    fields.DATETIME, fields.ID, fields.KEYWORD, fields.NUMERIC, fields.STORED, fields.TEXT, fields.Schema)
 
 # Bump whenever analysis.py or this schema changes what gets indexed: an index written with
 # another version must be rebuilt from the catalog.
 SCHEMA_VERSION = 4  # 3: collections (team mode); 4: the stored feedback text of OCR pages (sure)
 
 # BM25F parameters, tuned on the Hamshahri queries with bench/retrieval.py --tune together with
-# the field boosts in search/query.py and the feedback in search/index.py. With Lucene's IDF and
+# the field boosts in search/query.py and the feedback in search/feedback.py. With Lucene's IDF and
 # feedback (full pipeline, MAP): K1 0.9 / 1.2 / 1.6 / 2.0 at B=0.75 gave 0.8563 / 0.8588 / 0.8567 /
 # 0.8517, B 0.6 / 0.75 / 0.9 at K1=1.2 gave 0.8556 / 0.8588 / 0.8544. Titles and file names are a
 # handful of words and get no length normalisation.

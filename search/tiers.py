@@ -9,7 +9,7 @@ An investigator reads the first results as "pages with my words". So within one 
 
 Tier is the primary sort key and the score (BM25, plus feedback) orders pages within a tier: a
 tier-1 page never ranks above a tier-0 page, whatever its score. Feedback words never make a page
-match (they are optional, see search.index.feedback_ranking), so there is no page matching only
+match (they are optional, see search.feedback.feedback_ranking), so there is no page matching only
 through them; they only reorder pages inside their tier.
 
 The kind of every query term (typed, translation, ...) is also kept here, so that each hit can say
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from whoosh import query as Q
+from search.engine import Q
 
 TYPED, ALTERNATIVE = 0, 1
 # How a crosslingual.Expansion's kind is reported on a hit.

@@ -8,7 +8,10 @@ import pytest
 from whoosh import index as whoosh_index
 
 from search.analysis import exact_analyzer, text_analyzer
-from search.index import VERSION_FILE, SearchIndex, matched_terms, matching_spans, page_spans, top_hits
+from search import searching
+from search.highlight import matched_terms, page_spans
+from search.index import VERSION_FILE, SearchIndex
+from search.order import top_hits
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
 PAGES = [
@@ -57,13 +60,22 @@ def test_every_highlight_is_a_matched_word(sx, query):
     assert marked, query
 
 
+def matching_spans(text: str, terms, schema) -> list[tuple[int, int]]:
+    """The reference: ranges of ``text`` whose analysed tokens (either analyzer) are ``terms``."""
+    spans = set()
+    for field_name in ("text", "exact"):
+        spans |= {(t.startchar, t.endchar) for t in schema[field_name].analyzer(text, chars=True, mode="index")
+                  if t.text in terms}
+    return sorted(spans)
+
+
 def test_spans_from_the_index_are_those_of_analysis(sx):
     # Reading places from the postings finds what analysing the page finds, except where a term
     # of one field would only match the other field's analysis (never the case here).
     ix = sx._open()
     with ix.searcher(weighting=weighting()) as searcher:
         for query in QUERIES:
-            q, _, _ = sx._query(ix, query, "relevance", True, False)
+            q, _, _ = searching.build_query(sx.path, sx.schema, ix, query, "relevance", True, False)
             found, _ = top_hits(searcher, q, 10)
             docnums = [d for d, _ in found]
             matched = matched_terms(searcher, q, docnums)

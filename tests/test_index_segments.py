@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+from search import searching
 from search.index import VERSION_FILE, SearchIndex
 from search.schema import SCHEMA_VERSION, build_schema, weighting
 
@@ -94,7 +95,7 @@ def test_top_pages_are_the_best_scored(layouts):
     for sx in layouts.values():
         ix = sx._open()
         for query in _QUERIES:
-            q, _, _ = sx._query(ix, query, "relevance", True, False)
+            q, _, _ = searching.build_query(sx.path, sx.schema, ix, query, "relevance", True, False)
             with ix.searcher(weighting=weighting()) as searcher:
                 every = sorted((-hit.score for hit in searcher.search(q, limit=None)))
             top = sx.ranked_pages(query, limit=10, feedback=False)

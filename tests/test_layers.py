@@ -40,3 +40,14 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from bench.letters import render\n", encoding="utf-8")
     assert _imports(module) == [(2, "bench.letters")]
+
+
+def test_only_search_engine_imports_whoosh():
+    """Whoosh is wrapped in one module (search/engine.py); the package and the benchmarks reach it
+    through that module only. Tests may use Whoosh directly, to compare Sanad with it."""
+    users = []
+    for top in LAYERS + ["bench"]:
+        for path in sorted((REPO / top).rglob("*.py")):
+            if any(name.split(".")[0] == "whoosh" for _, name in _imports(path)):
+                users.append(str(path.relative_to(REPO)))
+    assert users == ["search/engine.py"]

@@ -154,7 +154,8 @@ def test_fallbacks_search_something(ix):
 # --- pseudo-relevance feedback ----------------------------------------------------------------
 
 def test_feedback_reranks_without_changing_what_matches(tmp_path):
-    from search.index import _is_plain_words, feedback_query
+    from search.feedback import feedback_query
+    from search.searching import _is_plain_words
 
     pages = [f"زلزله بم آوار امدادگران چادر {n}" for n in range(4)]
     pages += ["زلزله در ژاپن خسارت زیادی نداشت", "زلزله آوار امدادگران چادر"]

@@ -18,8 +18,8 @@ from whoosh import collectors, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 
-from search import postings, ranking, schema
-from search.index import SCORE_TOLERANCE, top_hits
+from search import caches, postings, ranking, schema
+from search.order import SCORE_TOLERANCE, top_hits
 from search.query import Scaled, parse_query
 from search.schema import SanadBM25F, build_schema, weighting
 
@@ -222,6 +222,7 @@ def test_phrase_count_estimated_when_many_candidates(ix, monkeypatch):
     assert len(result.pages) >= 5
 
 
+@pytest.mark.filterwarnings("ignore:search. the fast path")  # forced here, and warned about
 def test_slow_paths_agree(ix, monkeypatch):
     """Without Whoosh's private block and column attributes the same arrays come out."""
     query = parse_query('زلزله بم prison "بانک مرکزی"', ix.schema)
@@ -230,9 +231,9 @@ def test_slow_paths_agree(ix, monkeypatch):
         monkeypatch.setattr(postings, "_blocks_fast", lambda *args: None)
         monkeypatch.setattr(postings, "_inlined", lambda *args: None)
         monkeypatch.setattr(postings, "_lengths_fast", lambda reader, field_name: None)
-        postings._SEGMENT_ARRAYS.clear()
+        caches.clear()
         slow = ranking.all_scores(searcher, query)
-    postings._SEGMENT_ARRAYS.clear()
+    caches.clear()
     assert fast[0].tolist() == slow[0].tolist()
     assert fast[1].tolist() == slow[1].tolist()
 

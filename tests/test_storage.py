@@ -1,4 +1,4 @@
-"""search.storage reads an index's files as Whoosh's own storage does, only faster."""
+"""search.engine.open_storage reads an index's files as Whoosh's own storage does, only faster."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from whoosh.filedb.filestore import FileStorage
 from search.query import parse_query
 from search.ranking import all_scores
 from search.schema import build_schema, weighting
-from search.storage import MappedFile, open_storage
+from search.engine import MappedFile, open_storage
 
 
 def _index(path, pages: int = 200, segments: int = 2):

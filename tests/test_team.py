@@ -217,6 +217,7 @@ def test_users_add_rejects_short_passwords_and_duplicates(team):
 def test_feedback_words_come_only_from_readable_pages(team, tmp_path):
     """Feedback takes words from the best pages of the first pass; filtered, those are readable
     pages, so a word only a page of B has never joins a member's query."""
+    from search import feedback, searching
     from search import index as si
     from search.query import parse_query
     from search.schema import weighting
@@ -245,9 +246,9 @@ def test_feedback_words_come_only_from_readable_pages(team, tmp_path):
 
     def feedback_words(readable):
         ix = si.open_whoosh_index(sx.path)
-        query = si.access_filter(parse_query("walrus", sx.schema), readable)
+        query = searching.access_filter(parse_query("walrus", sx.schema), readable)
         with ix.searcher(weighting=weighting()) as searcher:
-            _, _, final = si.feedback_ranking(searcher, query, sx.schema, 10)
+            _, _, final = feedback.feedback_ranking(searcher, query, sx.schema, 10)
         return {leaf.text for leaf in final.leaves() if getattr(leaf, "fieldname", "") == "text"}
 
     assert "contract" in feedback_words(None) or "contracts" in feedback_words(None)  # B's word, unfiltered

@@ -31,13 +31,15 @@ def test_a_reversed_layer_gives_boxes_spelled_like_its_text():
 
 def test_a_hit_on_a_born_digital_page_is_outlined(archive, tmp_path):
     from ingest.pipeline import Ingestor
+    from search.highlight import word_boxes
     from search.index import SearchIndex
-    from ui import web
 
     make_text_pdf(tmp_path / "two.pdf", ["Shipment of ventilators to Evin prison", "Masks and gloves"])
     Ingestor(archive, jobs=1).ingest([tmp_path / "two.pdf"])
     index = SearchIndex(archive.index_dir)
     hit = index.search("ventilators", limit=1, expand=False).hits[0]
     page = archive.catalog.page(hit.document_id, hit.page)
-    boxes = web.matching_boxes(page, hit.terms, index.schema)
-    assert [b.text for b in boxes] == ["ventilators"]
+    marks = index.page_marks("ventilators", hit.document_id, hit.page)
+    assert marks.pages == (hit.page,)
+    boxes = word_boxes(page.text, page.words, list(marks.marks))
+    assert [(b.text, b.kind) for b in boxes] == [("ventilators", "typed")]

@@ -151,16 +151,14 @@ def test_build_query_turns_filters_into_syntax():
 def test_highlight_boxes_follow_matching_words():
     from PIL import Image
 
-    from search.index import SearchIndex
+    from search.highlight import Mark, word_boxes
 
-    schema = SearchIndex(Path("/nonexistent")).schema
     page = Page("d", 1, text="زندان‌های استان", width=1000, height=500, words=[
         WordBox("زندان‌های", 600, 100, 200, 50, 90.0), WordBox("استان", 300, 100, 200, 50, 90.0)])
-    terms = [t.text for t in schema["text"].analyzer("زندان")]
-    boxes = web.matching_boxes(page, terms, schema)
-    assert [b.text for b in boxes] == ["زندان‌های"]
+    boxes = word_boxes(page.text, page.words, [Mark(0, len("زندان‌های"), "typed")])
+    assert [(b.text, b.kind) for b in boxes] == [("زندان‌های", "typed")]
     html = web.page_view_html(Image.new("RGB", (1000, 500), "white"), boxes, page_w=1000, page_h=500, alt="p")
-    assert html.count('data-testid="highlight-box"') == 1
+    assert html.count('data-testid="highlight-box"') == 1 and 'data-kind="typed"' in html
     assert "left:60.000%;top:20.000%;width:20.000%;height:10.000%" in html
 
 

@@ -258,20 +258,6 @@ def has_words(text: str) -> bool:
 
 # -- page images and highlight boxes --------------------------------------------------------------
 
-def matching_boxes(page: Page, terms: list[str], schema) -> list:
-    """The word boxes of a page whose analysed text gives one of the matched index terms."""
-    wanted = set(terms)
-    if not wanted:
-        return []
-    analyzers = [schema["text"].analyzer, schema["exact"].analyzer]
-    found = []
-    for word in page.words:
-        tokens = {t.text for a in analyzers for t in a(word.text, mode="index")} if word.text.strip() else set()
-        if tokens & wanted:
-            found.append(word)
-    return found
-
-
 def render_page_image(original: Path, media_type: str, number: int, width: int | None, height: int | None):
     """The page as an upright PIL image, at the size its word boxes refer to when that is known."""
     from PIL import Image, ImageOps
@@ -312,7 +298,7 @@ def page_view_html(image, boxes, *, page_w: int | None, page_h: int | None, alt:
     ref_w, ref_h = page_w or w, page_h or h
     marks = []
     for item in boxes:
-        b, kind = item if isinstance(item, tuple) else (item, "typed")
+        b, kind = item if isinstance(item, tuple) else (item, getattr(item, "kind", "typed"))
         marks.append(
             f'<div class="sanad-hl sanad-hl-{STYLE_OF.get(kind, "typed")}" data-testid="highlight-box" '
             f'data-kind="{esc(kind)}" title="{esc(b.text)}: {esc(kind)}" style="position:absolute;'
