@@ -148,9 +148,8 @@ def test_a_direct_url_to_another_collections_document_is_refused(team, browser):
         except Exception:
             raise AssertionError(page.url + "\n" + page.inner_text("body"))
         assert "zanzibarite" not in page.inner_text("body")
-        # exactly as a missing one
+        # exactly as a missing one (the login is kept by the cookie)
         page.goto(base + "/document?doc=" + "0" * 64)
-        _login(page, base, "vera", path="/document?doc=" + "0" * 64)
         page.get_by_text("No such document.").wait_for(timeout=30_000)
     finally:
         context.close()
@@ -185,7 +184,7 @@ def test_ten_wrong_passwords_lock_the_login(team, browser):
             page.get_by_label("Password", exact=True).fill(f"not the password {attempt}")
             page.get_by_label("Password", exact=True).press("Enter")
             _wait(lambda: failures() == attempt or None, 60, f"wrong password {attempt} to be recorded")
-            page.locator("[data-testid='stAlertContentError']").first.wait_for(timeout=30_000)
+            page.get_by_test_id("login-error").wait_for(timeout=30_000)
         page.get_by_text("locked").first.wait_for(timeout=30_000)
         page.get_by_label("Name", exact=True).fill("lou")
         page.get_by_label("Password", exact=True).fill(PASSWORD)  # the right one, while locked
@@ -223,3 +222,81 @@ def test_team_mode_server_logs_no_secrets(team):
     _, sanad, _ = team
     text = json.dumps(_audit(sanad, "vera"))
     assert PASSWORD not in text
+
+
+def test_a_login_survives_a_reload_and_logging_out_ends_it(team, browser):
+    base, sanad, _ = team
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _login(page, base, "vera")
+        [cookie] = [c for c in context.cookies() if c["name"] == "sanad_session"]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        import time
+
+        hours = (cookie["expires"] - time.time()) / 3600
+        assert 7.5 < hours <= 8.01, hours  # session_hours
+        assert "sanad_session" not in page.evaluate("document.cookie")  # no script can read it
+        page.reload()
+        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+        assert "a.pdf" in _search(page, "walrus", "1 matching pages")
+
+        page.get_by_test_id("logout").click()
+        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+        assert not [c for c in context.cookies() if c["name"] == "sanad_session"]
+        page.goto(base + "/?q=walrus")
+        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+    finally:
+        context.close()
+    # the old cookie, replayed after the logout, is a session the catalog no longer holds
+    replay = browser.new_context()
+    replay.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path")}])
+    page = replay.new_page()
+    try:
+        page.goto(base + "/")
+        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+        assert "Logged in as" not in page.inner_text("body")
+    finally:
+        replay.close()
+    assert "logout" in {row["action"] for row in _audit(sanad, "vera")}
+
+
+def test_a_disabled_account_is_out_at_its_next_request(team, browser):
+    base, sanad, _ = team
+    _add_user(sanad, "dora")
+    sanad("collections", "grant", "A", "dora", "--role", "viewer")
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _login(page, base, "dora")
+        assert "a.pdf" in _search(page, "walrus", "1 matching pages")
+        sanad("users", "disable", "dora")
+        page.get_by_label("Search words in Persian or English").fill("harbour")
+        page.get_by_role("button", name="Search", exact=True).click()  # the same page, the next request
+        page.get_by_text("Your session has ended").wait_for(timeout=30_000)
+        assert "a.pdf" not in page.inner_text("body")
+        page.reload()
+        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+    finally:
+        context.close()
+
+
+def test_the_login_form_refuses_other_sites_and_other_sites_destinations(team, browser):
+    import urllib.error
+    import urllib.request
+
+    base, _, _ = team
+    form = f"name=ada&password={PASSWORD.replace(' ', '+')}&next=%2F".encode()
+    for origin in ({"Origin": "http://evil.example"}, {}):
+        request = urllib.request.Request(base + "/_sanad/login", data=form, headers=origin, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 403
+    # a destination on another site is replaced by the workbench's own start page
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _login(page, base, "ada", path="/_sanad/login?next=//evil.example/x")
+        assert page.url.rstrip("/") in (base, base + "/search"), page.url
+    finally:
+        context.close()

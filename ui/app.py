@@ -42,9 +42,7 @@ if auth.team():  # pages left out cannot be reached by their URL either
 with st.sidebar:
     if auth.team():
         st.caption(f"Logged in as **{web.esc(access.user)}**" + (" (admin)" if access.admin else ""))
-        if st.button("Log out", key="logout"):
-            auth.logout(web.get_archive())
-            st.rerun()
+        auth.logout_control(web.get_archive())
     else:
         st.text_input("Your name (for the audit log)", key="actor", value=web.actor_name(),
                       help="Every edit and export is recorded in the archive's audit log under this name.")
