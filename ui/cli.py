@@ -486,7 +486,8 @@ def cmd_ui(args) -> int:
     mode, args.port, args.address = current.auth, current.port, current.address
     if mode != "none":
         check_team_mode(archive, mode)  # refuses, saying what is missing
-        env["SANAD_AUTH"] = mode
+        # the server's settings as resolved here (OIDC's default redirect address names them)
+        env |= {"SANAD_AUTH": mode, "SANAD_PORT": str(args.port), "SANAD_ADDRESS": args.address}
     # Everything else the server needs is in ui/.streamlit/config.toml, which every run reads.
     cmd = [sys.executable, "-m", "streamlit", "run", str(server),
            "--server.port", str(args.port), "--server.address", args.address]
