@@ -116,6 +116,8 @@ def _search(page, query: str, outcome: str) -> str:
     page.get_by_role("button", name="Search", exact=True).click()
     sync_api.expect(page.get_by_test_id("effective-query")).to_have_text(query, timeout=30_000)
     page.get_by_text(outcome).first.wait_for(timeout=60_000)
+    if "matching" in outcome:  # the count is drawn before the result cards below it
+        page.locator(".sanad-snippet").first.wait_for(timeout=60_000)
     sync_api.expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
     return page.inner_text("body")
 
