@@ -300,3 +300,75 @@ def test_the_login_form_refuses_other_sites_and_other_sites_destinations(team, b
         assert page.url.rstrip("/") in (base, base + "/search"), page.url
     finally:
         context.close()
+
+
+def _members_form(page, form: str):
+    return page.locator(f"[data-testid='stForm']:has-text('{form}')")
+
+
+def _pick(page, label: str, option: str, scope=None) -> None:
+    (scope or page).get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_an_admin_manages_members_and_accounts_and_every_change_is_audited(team, browser):
+    base, sanad, _ = team
+    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    page = context.new_page()
+    try:
+        _login(page, base, "ada", path="/members")
+        page.get_by_role("heading", name="Members").wait_for(timeout=30_000)
+        _no_errors(page)
+        # a new account, then a role for it in B
+        add = _members_form(page, "Add an account")
+        add.get_by_label("Account name", exact=True).fill("mina")
+        add.get_by_label("Password", exact=True).fill(PASSWORD)
+        add.get_by_role("button", name="Add").click()
+        page.get_by_text("Account mina added.").wait_for(timeout=30_000)
+        _pick(page, "Collection", "B")
+        grant = _members_form(page, "Give a role")
+        _pick(page, "Account", "mina", grant)
+        _pick(page, "Role", "editor", grant)
+        grant.get_by_role("button", name="Grant").click()
+        page.get_by_text("mina is now editor of B.").wait_for(timeout=30_000)
+        assert any(c["name"] == "B" and c["members"].get("mina") == "editor" for c in sanad.json("collections", "list"))
+        revoke = _members_form(page, "Take a role away")
+        _pick(page, "Member", "mina", revoke)
+        revoke.get_by_role("button", name="Revoke").click()
+        page.get_by_text("mina is no longer a member of B").wait_for(timeout=30_000)
+        disable = _members_form(page, "Disable an account")
+        _pick(page, "Account", "mina", disable)
+        disable.get_by_role("button", name="Disable").click()
+        page.get_by_text("Account mina disabled").wait_for(timeout=30_000)
+        _no_errors(page)
+    finally:
+        context.close()
+    assert [u["disabled"] for u in sanad.json("users", "list") if u["name"] == "mina"] == [True]
+    rows = [r for r in _audit(sanad, "ada") if r["detail"].get("user") == "mina"]
+    assert [r["action"] for r in rows][-4:] == ["user-add", "grant", "revoke", "user-disable"]
+    assert all(r["address"] and r["address"].startswith("localhost") for r in rows)
+
+
+def test_members_page_is_for_managers_only(team, browser):
+    base, sanad, _ = team
+    _add_user(sanad, "cal")
+    sanad("collections", "grant", "A", "cal", "--role", "admin")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:  # an admin of A manages A's members, no other collection's, and no accounts
+        _login(page, base, "cal", path="/members")
+        page.get_by_role("heading", name="Members").wait_for(timeout=30_000)
+        page.get_by_label("Collection", exact=True).click()
+        assert page.get_by_role("option").all_inner_texts() == ["A"]
+        page.keyboard.press("Escape")
+        assert page.get_by_role("heading", name="Accounts").count() == 0
+    finally:
+        context.close()
+    context = browser.new_context()
+    page = context.new_page()
+    try:  # a viewer is offered no Members page, and typing its URL does not draw it
+        _login(page, base, "vera", path="/members")
+        assert page.get_by_role("link", name="Members").count() == 0
+        assert page.get_by_role("heading", name="Members").count() == 0
+    finally:
+        context.close()

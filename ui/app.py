@@ -30,12 +30,15 @@ PAGES = [
     st.Page("views/document.py", title="Document", icon=":material/description:", url_path="document"),
 ]
 AUDIT = st.Page("views/audit.py", title="Audit", icon=":material/policy:", url_path="audit")
+MEMBERS = st.Page("views/members.py", title="Members", icon=":material/group:", url_path="members")
 
 # Team mode: the login page until someone has logged in; their rights, read afresh each request.
-access = auth.gate(web.get_archive(), PAGES + [AUDIT])
+access = auth.gate(web.get_archive(), PAGES + [MEMBERS, AUDIT])
 if auth.team():  # pages left out cannot be reached by their URL either
     PAGES = [p for p in PAGES if (p.url_path != "upload" or access.may_upload)
              and (p.url_path != "glossary" or access.admin)]
+    if access.managed is None or access.managed:
+        PAGES.append(MEMBERS)
     if access.admin:
         PAGES.append(AUDIT)
 
