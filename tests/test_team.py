@@ -266,3 +266,23 @@ def test_a_viewer_may_not_edit(team):
     member.require_edit(catalog, collections.access_for(catalog, "ed"), b_id)
     with pytest.raises(NotFound):  # not readable: as missing, not "denied"
         member.require_edit(catalog, collections.access_for(catalog, "ed"), a_id)
+
+
+def test_show_and_list_as_a_member_respect_collections(team):
+    from archive.errors import NotFound as missing
+
+    everything = {d["filename"]: d["document_id"] for d in team.json("list")}
+    seen = {d["filename"] for d in team.json("list", "--as", "vera")}  # other tests add to A and B
+    assert "a.pdf" in seen and "b.pdf" not in seen
+    assert {d["filename"] for d in team.json("list", "--as", "ed")} >= {"b.pdf"}
+    assert "a.pdf" not in {d["filename"] for d in team.json("list", "--as", "ed")}
+    [shown] = team.json("show", everything["a.pdf"][:12], "--as", "vera")
+    assert shown["filename"] == "a.pdf"
+    # another collection's document is "no document", word for word as a missing one
+    refused = team("show", everything["b.pdf"][:12], "--as", "vera", check=missing.exit_code)
+    absent = team("show", "0" * 12, "--as", "vera", check=missing.exit_code)
+    assert refused.stderr.replace(everything["b.pdf"][:12], "ID") == absent.stderr.replace("0" * 12, "ID")
+    assert "zanzibarite" not in refused.stdout + refused.stderr
+    team("list", "--as", "nobody-at-all", check=missing.exit_code)
+    views = [r for r in team.json("audit", "--action", "view") if r["detail"].get("as") == "vera"]
+    assert views and views[-1]["document_id"] == everything["a.pdf"]

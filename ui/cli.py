@@ -114,10 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("document_id")
     p.add_argument("--page", type=int)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="team mode: only if this account may read it (another collection's is \"no document\")")
     p.set_defaults(run=cmd_show)
 
     p = sub.add_parser("list", help="list the documents in the archive")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="team mode: only the documents this account may read")
     p.set_defaults(run=cmd_list)
 
     p = sub.add_parser("ocr", help="extract a file's text with the archive's settings, without storing it")
@@ -268,9 +272,9 @@ def cmd_search(args) -> int:
         index.rebuild(archive.catalog)
     readable = None
     if args.as_user:
-        from archive import audit, collections
+        from archive import audit
 
-        readable = collections.access_for(archive.catalog, args.as_user).readable
+        readable = _access_as(archive, args.as_user).readable
         audit.record(archive.catalog, _actor(), "search", None, {"query": args.query, "as": args.as_user})
     results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand,
                            readable=readable)
@@ -322,8 +326,25 @@ def _mark(snippet: str, spans: list[tuple[int, int]]) -> str:
 
 # -- show / list -------------------------------------------------------------------------------
 
-def _find(archive: Archive, doc_id: str):
+def _access_as(archive: Archive, user: str):
+    """What the account ``user`` may read (`--as USER`): an admin checking what a member sees."""
+    from archive import accounts, collections
+
+    if accounts.get_user(archive.catalog, user) is None:
+        raise NotFound(f"no user {user!r}; `sanad users list` shows them")
+    return collections.access_for(archive.catalog, user)
+
+
+def _readable_ids(archive: Archive, user: str | None) -> set[str] | None:
+    from archive import collections
+
+    return None if not user else collections.readable_ids(archive.catalog, _access_as(archive, user))
+
+
+def _find(archive: Archive, doc_id: str, readable: set[str] | None = None):
+    """The document an id prefix names; with ``readable``, one outside it is as missing."""
     matches = archive.catalog.find_documents(doc_id) if len(doc_id) >= 4 else []
+    matches = [d for d in matches if readable is None or d.id in readable]
     if not matches:
         raise NotFound(f"no document with id {doc_id!r}; `sanad list` shows them")
     if len(matches) > 1:
@@ -340,7 +361,11 @@ def _doc_json(doc) -> dict:
 
 def cmd_show(args) -> int:
     archive = _archive(args)
-    doc = _find(archive, args.document_id)
+    doc = _find(archive, args.document_id, _readable_ids(archive, args.as_user))
+    if args.as_user:
+        from archive import audit
+
+        audit.record(archive.catalog, _actor(), "view", doc.id, {"as": args.as_user})
     pages = archive.catalog.pages(doc.id)
     if args.page is not None:
         pages = [p for p in pages if p.number == args.page]
@@ -374,7 +399,8 @@ def cmd_show(args) -> int:
 
 def cmd_list(args) -> int:
     archive = _archive(args)
-    docs = archive.catalog.list_documents()
+    readable = _readable_ids(archive, args.as_user)
+    docs = [d for d in archive.catalog.list_documents() if readable is None or d.id in readable]
     for doc in docs:
         if args.json:
             _emit(_doc_json(doc))
