@@ -286,3 +286,17 @@ def test_show_and_list_as_a_member_respect_collections(team):
     team("list", "--as", "nobody-at-all", check=missing.exit_code)
     views = [r for r in team.json("audit", "--action", "view") if r["detail"].get("as") == "vera"]
     assert views and views[-1]["document_id"] == everything["a.pdf"]
+
+
+def test_ingest_says_whether_a_duplicate_joined_the_collection(team, tmp_path):
+    import shutil
+
+    everything = {d["filename"]: d["document_id"] for d in team.json("list")}
+    [shown] = team.json("show", everything["a.pdf"][:12])
+    copy = tmp_path / "again.pdf"
+    shutil.copyfile(shown["original"], copy)
+    team("collections", "create", "dup-target")
+    [first] = team.json("ingest", "--collection", "dup-target", str(copy))
+    assert first["status"] == "duplicate" and first["joined"] is True  # new to dup-target
+    [again] = team.json("ingest", "--collection", "dup-target", str(copy))
+    assert again["status"] == "duplicate" and again["joined"] is False  # it was there already

@@ -372,3 +372,36 @@ def test_members_page_is_for_managers_only(team, browser):
         assert page.get_by_role("heading", name="Members").count() == 0
     finally:
         context.close()
+
+
+def test_a_file_already_in_another_collection_shows_as_added_to_an_uploader_who_cannot_read_it(
+        team, browser, tmp_path):
+    import shutil
+
+    from tests.test_ui_browser import _wait_for_ingests
+
+    base, sanad, ids = team
+    _add_user(sanad, "eddie")
+    sanad("collections", "grant", "B", "eddie", "--role", "editor")
+    [shown] = sanad.json("show", ids["a.pdf"][:12])
+    copy = tmp_path / "harbour-copy.pdf"  # A's document, under another name
+    shutil.copyfile(shown["original"], copy)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        _login(page, base, "eddie", path="/upload")
+        page.locator('input[type="file"]').set_input_files([str(copy)])
+        page.get_by_text(copy.name, exact=True).first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Add to the archive").click()
+        page.get_by_text("processing has started").wait_for(timeout=30_000)
+        _wait_for_ingests(sanad.archive_dir)
+        page.reload()
+        page.get_by_test_id("batch-file").first.wait_for(timeout=30_000)
+        page.get_by_text("added", exact=True).first.wait_for(timeout=60_000)
+        body = page.inner_text("body")
+        assert "duplicate" not in body and "already in the archive" not in body
+    finally:
+        context.close()
+    # the document is now in B as well: its bytes are stored once
+    assert ids["a.pdf"] in {d["document_id"] for d in sanad.json("list", "--as", "eddie")}
+    assert ids["b.pdf"] not in {d["document_id"] for d in sanad.json("list", "--as", "vera")}

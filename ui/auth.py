@@ -241,6 +241,18 @@ def batches(root) -> list:
     return out
 
 
+def as_uploader_sees(state):
+    """A batch file's outcome as the uploader may learn it. In team mode a file whose bytes the
+    archive held already, in collections the uploader may not read, has just joined theirs: it
+    shows as added, never as a duplicate, which would tell them another investigation has it.
+    A duplicate is reported only when the document was in this collection before."""
+    import dataclasses
+
+    if team() and state.status == "duplicate" and state.joined:
+        return dataclasses.replace(state, status="ingested")
+    return state
+
+
 def exported(catalog, access: Access, query: str, hits: list, kind: str, where: str | None, in_team: bool) -> list:
     """The hits an export may hold. Called from a download's data callback, which runs outside
     the script run: the Access and address are the ones the view captured while it ran."""

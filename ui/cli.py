@@ -183,11 +183,13 @@ def cmd_ingest(args) -> int:
     counts: Counter = Counter()
     progress = Progress(enabled=not args.json and sys.stderr.isatty())
 
-    def on_file(result) -> None:
+    def on_file(result, joined: bool | None = None) -> None:
         counts[result.status] += 1
         progress.file_done()
         if args.json:
-            _emit(result.to_json())
+            # "joined": the document is new to the collection, even when its bytes were in the
+            # archive already (the workbench tells the uploader no more than that: see README)
+            _emit(result.to_json() | ({"joined": joined} if joined is not None else {}))
         else:
             line = f"{result.status:9} {result.pages:4} p  {result.path}"
             if result.error:
@@ -202,9 +204,10 @@ def cmd_ingest(args) -> int:
     actor = _actor()
 
     def joined(result) -> None:
+        added = None
         if result.document_id:
-            collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
-        on_file(result)
+            added = collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
+        on_file(result, added)
 
     executor = None
     address = cluster_address(args.cluster, archive.root)
