@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import ARGS, CHROMIUM, _no_errors, _wait, download, serve
+from tests.test_ui_browser import ARGS, CHROMIUM, SCREENSHOTS, _no_errors, _wait, download, serve
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
@@ -97,6 +97,9 @@ def test_a_forged_identity_header_grants_nothing(team, browser):
         page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
         body = page.inner_text("body")
         assert "walrus" not in body.replace("?q=walrus", "") and "Logged in as" not in body
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1200, "height": 760})
+        page.screenshot(path=str(SCREENSHOTS / "team-login.png"), full_page=False)
     finally:
         context.close()
 
@@ -207,6 +210,10 @@ def test_admins_read_the_audit_page(team, browser):
         page.get_by_role("heading", name="Audit").wait_for(timeout=30_000)
         page.get_by_text("entries, newest first").wait_for(timeout=30_000)
         _no_errors(page)
+        page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)  # the table's canvas is painted after it is placed
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "team-audit.png"), full_page=False)
     finally:
         context.close()
     context = browser.new_context()
