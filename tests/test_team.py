@@ -300,3 +300,23 @@ def test_ingest_says_whether_a_duplicate_joined_the_collection(team, tmp_path):
     assert first["status"] == "duplicate" and first["joined"] is True  # new to dup-target
     [again] = team.json("ingest", "--collection", "dup-target", str(copy))
     assert again["status"] == "duplicate" and again["joined"] is False  # it was there already
+
+
+def test_the_session_cookie_is_signed_and_expires_and_next_stays_on_this_server(tmp_path):
+    import time
+
+    from ui.login_route import safe_next, signer, token_of
+
+    cookie = signer(tmp_path).sign("the-token").decode()
+    assert token_of(cookie, tmp_path, hours=1) == "the-token"
+    assert token_of(cookie[:-2] + "xx", tmp_path, hours=1) is None  # not signed here
+    assert token_of("the-token", tmp_path, hours=1) is None
+    other = tmp_path / "other"
+    other.mkdir()
+    assert token_of(cookie, other, hours=1) is None  # another archive's key
+    time.sleep(1.1)
+    assert token_of(cookie, tmp_path, hours=0.5 / 3600) is None  # past session_hours
+    assert (tmp_path / "session.key").stat().st_mode & 0o077 == 0
+    for bad in ("//evil.example/x", "https://evil.example", "/\\evil.example", "evil", "/_sanad/logout", "/\nx"):
+        assert safe_next(bad) == "/", bad
+    assert safe_next("/document?doc=ab&page=2") == "/document?doc=ab&page=2"
