@@ -9,10 +9,12 @@ disabled account is out at its next click.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -55,17 +57,21 @@ def check_name(name: str) -> str:
     return name
 
 
-def add_user(catalog: Catalog, name: str, password: str, *, admin: bool = False, actor: str = "") -> User:
+def add_user(catalog: Catalog, name: str, password: str | None, *, admin: bool = False, actor: str = "",
+             address: str | None = None) -> User:
+    """A new account. ``password`` None makes one that logs in only through the organisation's
+    identity provider (auth = "oidc"): it has no password to guess."""
     name = check_name(name)
-    if len(password) < MIN_PASSWORD:
+    if password is not None and len(password) < MIN_PASSWORD:
         raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
     if get_user(catalog, name) is not None:
         raise InputError(f"there is already a user {name!r}; `sanad users list` shows them")
-    hashed = _hasher().hash(password)
+    hashed = _hasher().hash(password) if password is not None else ""  # "" is no argon2 hash: never verifies
     with catalog.transaction() as db:
         db.execute("INSERT INTO users (name, password, admin, disabled, created_at) VALUES (?,?,?,0,?)",
                    (name, hashed, int(admin), now()))
-        audit.write(db, actor or name, "user-add", None, {"user": name, "admin": admin})
+        audit.write(db, actor or name, "user-add", None,
+                    {"user": name, "admin": admin, "password": password is not None}, address)
     return get_user(catalog, name)
 
 
@@ -82,13 +88,13 @@ def active_users(catalog: Catalog) -> int:
     return catalog._query("SELECT count(*) FROM users WHERE disabled = 0")[0][0]
 
 
-def disable_user(catalog: Catalog, name: str, *, actor: str = "") -> None:
+def disable_user(catalog: Catalog, name: str, *, actor: str = "", address: str | None = None) -> None:
     if get_user(catalog, name) is None:
         raise NotFound(f"no user {name!r}; `sanad users list` shows them")
     with catalog.transaction() as db:
         db.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
         db.execute("DELETE FROM sessions WHERE user = ?", (name,))  # out at the next request
-        audit.write(db, actor or name, "user-disable", None, {"user": name})
+        audit.write(db, actor or name, "user-disable", None, {"user": name}, address)
 
 
 def _user(row) -> User:
@@ -182,3 +188,26 @@ def end_session(catalog: Catalog, token: str, address: str | None = None) -> Non
         db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
         if rows:
             audit.write(db, rows[0]["user"], "logout", None, {}, address)
+
+
+KEY_FILE = "session.key"
+
+
+def session_key(root: Path | str) -> bytes:
+    """The archive's secret for signing session cookies (and Streamlit's OIDC cookie): made once,
+    readable by the archive's owner only. Deleting the file logs everyone out."""
+    path = Path(root) / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if len(key) < 32:  # being written by another process this instant
+        import time
+
+        time.sleep(0.2)
+        key = path.read_text().strip()
+    return key.encode()

@@ -98,6 +98,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_attempts", 10, "in team mode, wrong passwords in a row that lock an account's login", "web"),
     Setting("lockout_minutes", 15.0, "in team mode, minutes an account's login stays locked after too many "
             "wrong passwords", "web"),
+    Setting("oidc_metadata_url", "", "with auth = \"oidc\": the provider's discovery document "
+            "(https://…/.well-known/openid-configuration); empty reads [auth] from .streamlit/secrets.toml", "web"),
+    Setting("oidc_client_id", "", "with auth = \"oidc\": the workbench's client id at the provider", "web"),
+    Setting("oidc_client_secret", "", "with auth = \"oidc\": its client secret (better in the environment "
+            "than in sanad.toml)", "web"),
+    Setting("oidc_redirect_uri", "", "with auth = \"oidc\": the address browsers come back to, ending in "
+            "/oauth2callback; empty is http://ADDRESS:PORT/oauth2callback", "web"),
+    Setting("oidc_name_claim", "email", "with auth = \"oidc\": the claim of the provider's ID token that names "
+            "the account (accounts and their roles are the archive's own, never the provider's)", "web"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -267,3 +267,57 @@ def test_a_viewer_may_not_edit(team):
     member.require_edit(catalog, collections.access_for(catalog, "ed"), b_id)
     with pytest.raises(NotFound):  # not readable: as missing, not "denied"
         member.require_edit(catalog, collections.access_for(catalog, "ed"), a_id)
+
+
+def test_show_and_list_as_a_member_respect_collections(team):
+    from archive.errors import NotFound as missing
+
+    everything = {d["filename"]: d["document_id"] for d in team.json("list")}
+    seen = {d["filename"] for d in team.json("list", "--as", "vera")}  # other tests add to A and B
+    assert "a.pdf" in seen and "b.pdf" not in seen
+    assert {d["filename"] for d in team.json("list", "--as", "ed")} >= {"b.pdf"}
+    assert "a.pdf" not in {d["filename"] for d in team.json("list", "--as", "ed")}
+    [shown] = team.json("show", everything["a.pdf"][:12], "--as", "vera")
+    assert shown["filename"] == "a.pdf"
+    # another collection's document is "no document", word for word as a missing one
+    refused = team("show", everything["b.pdf"][:12], "--as", "vera", check=missing.exit_code)
+    absent = team("show", "0" * 12, "--as", "vera", check=missing.exit_code)
+    assert refused.stderr.replace(everything["b.pdf"][:12], "ID") == absent.stderr.replace("0" * 12, "ID")
+    assert "zanzibarite" not in refused.stdout + refused.stderr
+    team("list", "--as", "nobody-at-all", check=missing.exit_code)
+    views = [r for r in team.json("audit", "--action", "view") if r["detail"].get("as") == "vera"]
+    assert views and views[-1]["document_id"] == everything["a.pdf"]
+
+
+def test_ingest_says_whether_a_duplicate_joined_the_collection(team, tmp_path):
+    import shutil
+
+    everything = {d["filename"]: d["document_id"] for d in team.json("list")}
+    [shown] = team.json("show", everything["a.pdf"][:12])
+    copy = tmp_path / "again.pdf"
+    shutil.copyfile(shown["original"], copy)
+    team("collections", "create", "dup-target")
+    [first] = team.json("ingest", "--collection", "dup-target", str(copy))
+    assert first["status"] == "duplicate" and first["joined"] is True  # new to dup-target
+    [again] = team.json("ingest", "--collection", "dup-target", str(copy))
+    assert again["status"] == "duplicate" and again["joined"] is False  # it was there already
+
+
+def test_the_session_cookie_is_signed_and_expires_and_next_stays_on_this_server(tmp_path):
+    import time
+
+    from ui.login_route import safe_next, signer, token_of
+
+    cookie = signer(tmp_path).sign("the-token").decode()
+    assert token_of(cookie, tmp_path, hours=1) == "the-token"
+    assert token_of(cookie[:-2] + "xx", tmp_path, hours=1) is None  # not signed here
+    assert token_of("the-token", tmp_path, hours=1) is None
+    other = tmp_path / "other"
+    other.mkdir()
+    assert token_of(cookie, other, hours=1) is None  # another archive's key
+    time.sleep(1.1)
+    assert token_of(cookie, tmp_path, hours=0.5 / 3600) is None  # past session_hours
+    assert (tmp_path / "session.key").stat().st_mode & 0o077 == 0
+    for bad in ("//evil.example/x", "https://evil.example", "/\\evil.example", "evil", "/_sanad/logout", "/\nx"):
+        assert safe_next(bad) == "/", bad
+    assert safe_next("/document?doc=ab&page=2") == "/document?doc=ab&page=2"

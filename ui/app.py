@@ -40,21 +40,22 @@ PAGES = [
     st.Page("views/document.py", title="Document", icon=":material/description:", url_path="document"),
 ]
 AUDIT = st.Page("views/audit.py", title="Audit", icon=":material/policy:", url_path="audit")
+MEMBERS = st.Page("views/members.py", title="Members", icon=":material/group:", url_path="members")
 
 # Team mode: the login page until someone has logged in; their rights, read afresh each request.
-access = auth.gate(web.get_archive(), [HOME] + PAGES + [AUDIT])
+access = auth.gate(web.get_archive(), [HOME] + PAGES + [MEMBERS, AUDIT])
 if auth.team():  # pages left out cannot be reached by their URL either
     PAGES = [p for p in PAGES if (p.url_path != "upload" or access.may_upload)
              and (p.url_path != "glossary" or access.admin)]
+    if access.managed is None or access.managed:
+        PAGES.append(MEMBERS)
     if access.admin:
         PAGES.append(AUDIT)
 
 with st.sidebar:
     if auth.team():
         st.caption(f"Logged in as **{web.esc(access.user)}**" + (" (admin)" if access.admin else ""))
-        if st.button("Log out", key="logout"):
-            auth.logout(web.get_archive())
-            st.rerun()
+        auth.logout_control(web.get_archive())
     else:
         st.text_input("Your name (for the audit log)", key="actor", value=web.actor_name(),
                       help="Every edit and export is recorded in the archive's audit log under this name.")

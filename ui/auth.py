@@ -1,28 +1,33 @@
-"""Team mode in the workbench: the login page, the person's Access on every request, and the
-member-facing reads the views go through.
+"""Team mode in the workbench: who is using this session, the person's Access on every request,
+and the member-facing reads the views go through.
 
 Personal mode (auth = "none", the default) is unchanged: no login, one person who may do
-everything. In team mode ui/app.py calls ``gate`` before any page runs; it shows the login form
-until a session is live, then computes the person's Access from the catalog on every rerun, so
-revoking a member or disabling an account takes effect at their next click. Who someone is comes
-only from their session (local accounts) or Streamlit's st.user (OIDC), never from a request
-header such as X-Forwarded-User, which anyone can send.
+everything. In team mode ui/app.py calls ``gate`` before any page runs. With local accounts the
+login itself happens on the web server (ui/login_route.py), which sets a signed, HttpOnly
+session cookie; here the cookie's session is looked up in the catalog on every rerun. With OIDC
+Streamlit's st.login does the login and its cookie carries the provider's ID token claims; the
+claim named by ``oidc_name_claim`` picks the archive's account, whose roles are the catalog's.
+Either way the person's Access is computed afresh on every rerun, so revoking a member or
+disabling an account takes effect at their next click. Who someone is comes only from those
+cookies, never from a request header such as X-Forwarded-User, which anyone can send.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import streamlit as st
 
 from archive import accounts, audit, collections, settings
 from archive.collections import Access
-from archive.errors import AuthError, SanadError
+from archive.errors import SanadError
 from archive.team import check_team_mode
 from search import access as member
+from ui.login_route import COOKIE, LOGIN, LOGOUT, address_of, token_of
 
-TOKEN = "sanad_session_token"
 ACCESS = "sanad_access"
+OIDC_LOGIN = "sanad_oidc_login"
 
 
 def mode(archive) -> str:
@@ -36,18 +41,13 @@ def team() -> bool:
 
 
 def address() -> str | None:
-    """The address the request came from, for the audit log. Streamlit gives None for a
-    connection from this computer, which is what a reverse proxy on it is: then the proxy's
-    X-Forwarded-For is added, as a record only (it grants nothing; the README's proxy setup
-    overwrites whatever the browser sent)."""
+    """The address the request came from, for the audit log (see login_route.address_of)."""
     try:
         ip = st.context.ip_address
         forwarded = (st.context.headers or {}).get("X-Forwarded-For", "")
     except AttributeError:
         return None
-    if ip:
-        return ip
-    return "localhost" + (f" (forwarded for {forwarded[:100]})" if forwarded else "")
+    return address_of(ip, forwarded)
 
 
 def gate(archive, pages: list) -> Access:
@@ -61,16 +61,16 @@ def gate(archive, pages: list) -> Access:
         st.session_state["sanad_team"] = False
         return access
     st.session_state["sanad_team"] = True
+    st.session_state.pop(ACCESS, None)  # nothing of a previous run is trusted
     try:
         check_team_mode(archive, how)
     except SanadError as exc:
         st.error(f"The workbench cannot start in team mode: {exc}")
         st.stop()
-    user = _user(archive, how)
+    user = _oidc_user(archive) if how == "oidc" else _local_user(archive)
     if user is None:
         # the pages declared, not run: the address typed (a document's URL) is kept for after the login
         st.navigation(pages, position="hidden")
-        _login_page(archive, how)
         st.stop()
     access = collections.access_for(archive.catalog, user)
     st.session_state[ACCESS] = access
@@ -78,55 +78,88 @@ def gate(archive, pages: list) -> Access:
     return access
 
 
-def _user(archive, how: str) -> str | None:
-    if how == "oidc":
-        if not getattr(st.user, "is_logged_in", False):
-            return None
-        name = st.user.get("email") or st.user.get("sub")
-        account = accounts.get_user(archive.catalog, name) if name else None
-        # an OIDC identity reads what the account of that name may read; one with no account, nothing
-        return name if account is None or not account.disabled else None
-    found = accounts.session_user(archive.catalog, st.session_state.get(TOKEN))
-    if found is None:
-        st.session_state.pop(TOKEN, None)
-    return found.name if found else None
-
-
-def _login_page(archive, how: str) -> None:
-    st.title("Sanad")
-    if how == "oidc":
-        st.write("Log in with your organisation's account to use this archive.")
-        if st.button("Log in", type="primary", key="oidc_login"):
-            st.login()
-        return
+def _local_user(archive) -> str | None:
+    """The account of this browser's session cookie, while the catalog holds it live. The server
+    sends a browser without one to the login form before this script runs; this page is for a
+    session that ended while its tab stayed open (logged out elsewhere, expired, disabled)."""
     current = settings.load(archive.root)
-    with st.form("login", clear_on_submit=True):  # the password is not kept in the page
-        st.subheader("Log in")
-        name = st.text_input("Name", key="login_name")
-        password = st.text_input("Password", type="password", key="login_password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    st.caption("Accounts are created by the archive's admin (`sanad users add`).")
-    if submitted:
-        try:
-            user = accounts.authenticate(archive.catalog, name, password, attempts=current.login_attempts,
-                                         lockout_minutes=current.lockout_minutes, address=address())
-        except AuthError as exc:
-            st.error(str(exc).split(";")[0] + ".")
-            return
-        session = accounts.start_session(archive.catalog, user.name, hours=current.session_hours,
-                                         address=address())
-        st.session_state[TOKEN] = session.token
-        st.rerun()
+    token = token_of(_cookie(COOKIE), archive.root, current.session_hours)
+    found = accounts.session_user(archive.catalog, token)
+    if found is not None:
+        return found.name
+    st.title("Sanad")
+    st.info("Your session has ended. Log in again to go on.")
+    st.html(f'<a href="{LOGIN}" data-testid="login-link">Log in</a>')  # this tab, not a new one
+    return None
 
 
-def logout(archive) -> None:
+def _cookie(name: str) -> str | None:
+    try:
+        return (st.context.cookies or {}).get(name)
+    except AttributeError:  # no browser connection (a script run in a test harness)
+        return None
+
+
+def _oidc_user(archive) -> str | None:
+    """The account named by the provider's ID token, once the provider has logged the person in.
+    Nothing but the name is taken from the token: no roles, no groups."""
+    current = settings.load(archive.root)
+    if not getattr(st.user, "is_logged_in", False):
+        _oidc_login_page()
+        return None
+    claims = st.user.to_dict()
+    name = str(claims.get(current.oidc_name_claim) or "").strip()
+    issued = claims.get("iat")
+    if isinstance(issued, (int, float)) and time.time() - issued > current.session_hours * 3600:
+        _oidc_login_page("Your login has expired. Log in again to go on.")
+        return None
+    problem = None
+    if not name:
+        problem = f"the identity provider gave no {current.oidc_name_claim!r} claim"
+    elif current.oidc_name_claim == "email" and claims.get("email_verified") is False:
+        problem = "the identity provider has not verified this e-mail address"  # anyone may type any address
+    else:
+        account = accounts.get_user(archive.catalog, name)
+        if account is None or account.disabled:
+            problem = "this archive has no account of that name" if account is None else "this account is disabled"
+    seen = (name, issued, problem is None)
+    if st.session_state.get(OIDC_LOGIN) != seen:  # one audit row per login, not per rerun
+        st.session_state[OIDC_LOGIN] = seen
+        detail = {"via": "oidc", "issuer": str(claims.get("iss", ""))[:200]}
+        audit.record(archive.catalog, name or "?", "login" if problem is None else "login-failed",
+                     None, detail | ({"reason": problem} if problem else {}), address())
+    if problem:
+        st.title("Sanad")
+        st.error(f"You are logged in at your organisation as {name or '?'}, but {problem}. "
+                 "Ask the archive's admin.")
+        if st.button("Log out", key="oidc_logout"):
+            st.logout()
+        return None
+    return name
+
+
+def _oidc_login_page(message: str = "") -> None:
+    st.title("Sanad")
+    if message:
+        st.info(message)
+    st.write("Log in with your organisation's account to use this archive.")
+    if st.button("Log in", type="primary", key="oidc_login"):
+        st.login()
+
+
+def logout_control(archive) -> None:
+    """The sidebar's Log out: a link to the server's logout, which ends the session in the
+    catalog and clears the cookie (a script cannot clear an HttpOnly cookie); st.logout with OIDC."""
     if mode(archive) == "oidc":
-        st.logout()
+        if st.button("Log out", key="logout"):
+            audit.record(archive.catalog, current().user, "logout", None, {"via": "oidc"}, address())
+            st.session_state.pop(OIDC_LOGIN, None)
+            st.logout()
         return
-    token = st.session_state.pop(TOKEN, None)
-    if token:
-        accounts.end_session(archive.catalog, token, address())
-    st.session_state.pop(ACCESS, None)
+    # A form posted by this tab (st.link_button would open a new one); ui/login_route.py checks
+    # that the post comes from this server's page.
+    st.html(f'<form method="post" action="{LOGOUT}" class="sanad-logout">'
+            '<button type="submit" data-testid="logout">Log out</button></form>')
 
 
 def current() -> Access:
@@ -206,6 +239,18 @@ def batches(root) -> list:
         if current().may_read([manifest.get("collection") or collections.DEFAULT]):
             out.append(folder)
     return out
+
+
+def as_uploader_sees(state):
+    """A batch file's outcome as the uploader may learn it. In team mode a file whose bytes the
+    archive held already, in collections the uploader may not read, has just joined theirs: it
+    shows as added, never as a duplicate, which would tell them another investigation has it.
+    A duplicate is reported only when the document was in this collection before."""
+    import dataclasses
+
+    if team() and state.status == "duplicate" and state.joined:
+        return dataclasses.replace(state, status="ingested")
+    return state
 
 
 def exported(catalog, access: Access, query: str, hits: list, kind: str, where: str | None, in_team: bool) -> list:

@@ -114,10 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("document_id")
     p.add_argument("--page", type=int)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="team mode: only if this account may read it (another collection's is \"no document\")")
     p.set_defaults(run=cmd_show)
 
     p = sub.add_parser("list", help="list the documents in the archive")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--as", dest="as_user", metavar="USER",
+                   help="team mode: only the documents this account may read")
     p.set_defaults(run=cmd_list)
 
     p = sub.add_parser("ocr", help="extract a file's text with the archive's settings, without storing it")
@@ -179,11 +183,13 @@ def cmd_ingest(args) -> int:
     counts: Counter = Counter()
     progress = Progress(enabled=not args.json and sys.stderr.isatty())
 
-    def on_file(result) -> None:
+    def on_file(result, joined: bool | None = None) -> None:
         counts[result.status] += 1
         progress.file_done()
         if args.json:
-            _emit(result.to_json())
+            # "joined": the document is new to the collection, even when its bytes were in the
+            # archive already (the workbench tells the uploader no more than that: see README)
+            _emit(result.to_json() | ({"joined": joined} if joined is not None else {}))
         else:
             line = f"{result.status:9} {result.pages:4} p  {result.path}"
             if result.error:
@@ -198,9 +204,10 @@ def cmd_ingest(args) -> int:
     actor = _actor()
 
     def joined(result) -> None:
+        added = None
         if result.document_id:
-            collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
-        on_file(result)
+            added = collections.add_document(archive.catalog, result.document_id, collection, actor=actor)
+        on_file(result, added)
 
     executor = None
     address = cluster_address(args.cluster, archive.root)
@@ -268,9 +275,9 @@ def cmd_search(args) -> int:
         index.rebuild(archive.catalog)
     readable = None
     if args.as_user:
-        from archive import audit, collections
+        from archive import audit
 
-        readable = collections.access_for(archive.catalog, args.as_user).readable
+        readable = _access_as(archive, args.as_user).readable
         audit.record(archive.catalog, _actor(), "search", None, {"query": args.query, "as": args.as_user})
     results = index.search(args.query, limit=max(1, args.limit), sort=args.sort, expand=args.expand,
                            readable=readable)
@@ -322,8 +329,25 @@ def _mark(snippet: str, spans: list[tuple[int, int]]) -> str:
 
 # -- show / list -------------------------------------------------------------------------------
 
-def _find(archive: Archive, doc_id: str):
+def _access_as(archive: Archive, user: str):
+    """What the account ``user`` may read (`--as USER`): an admin checking what a member sees."""
+    from archive import accounts, collections
+
+    if accounts.get_user(archive.catalog, user) is None:
+        raise NotFound(f"no user {user!r}; `sanad users list` shows them")
+    return collections.access_for(archive.catalog, user)
+
+
+def _readable_ids(archive: Archive, user: str | None) -> set[str] | None:
+    from archive import collections
+
+    return None if not user else collections.readable_ids(archive.catalog, _access_as(archive, user))
+
+
+def _find(archive: Archive, doc_id: str, readable: set[str] | None = None):
+    """The document an id prefix names; with ``readable``, one outside it is as missing."""
     matches = archive.catalog.find_documents(doc_id) if len(doc_id) >= 4 else []
+    matches = [d for d in matches if readable is None or d.id in readable]
     if not matches:
         raise NotFound(f"no document with id {doc_id!r}; `sanad list` shows them")
     if len(matches) > 1:
@@ -340,7 +364,11 @@ def _doc_json(doc) -> dict:
 
 def cmd_show(args) -> int:
     archive = _archive(args)
-    doc = _find(archive, args.document_id)
+    doc = _find(archive, args.document_id, _readable_ids(archive, args.as_user))
+    if args.as_user:
+        from archive import audit
+
+        audit.record(archive.catalog, _actor(), "view", doc.id, {"as": args.as_user})
     pages = archive.catalog.pages(doc.id)
     if args.page is not None:
         pages = [p for p in pages if p.number == args.page]
@@ -377,7 +405,8 @@ def cmd_show(args) -> int:
 
 def cmd_list(args) -> int:
     archive = _archive(args)
-    docs = archive.catalog.list_documents()
+    readable = _readable_ids(archive, args.as_user)
+    docs = [d for d in archive.catalog.list_documents() if readable is None or d.id in readable]
     for doc in docs:
         if args.json:
             _emit(_doc_json(doc))
@@ -493,7 +522,8 @@ def cmd_ui(args) -> int:
     mode, args.port, args.address = current.auth, current.port, current.address
     if mode != "none":
         check_team_mode(archive, mode)  # refuses, saying what is missing
-        env["SANAD_AUTH"] = mode
+        # the server's settings as resolved here (OIDC's default redirect address names them)
+        env |= {"SANAD_AUTH": mode, "SANAD_PORT": str(args.port), "SANAD_ADDRESS": args.address}
     # Everything else the server needs is in ui/.streamlit/config.toml, which every run reads.
     cmd = [sys.executable, "-m", "streamlit", "run", str(server),
            "--server.port", str(args.port), "--server.address", args.address]

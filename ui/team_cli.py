@@ -25,6 +25,9 @@ def add_parsers(sub, archive_of) -> None:
     p.add_argument("name")
     p.add_argument("--admin", action="store_true", help="may manage every collection and read all of them")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
+    p.add_argument("--oidc", action="store_true",
+                   help="no password: the account logs in through the identity provider (auth = \"oidc\");"
+                        " NAME is its oidc_name_claim, the e-mail address by default")
     p.set_defaults(run=run(cmd_users_add))
     p = users_sub.add_parser("list", help="every account")
     p.add_argument("--json", action="store_true")
@@ -84,8 +87,8 @@ def read_password(from_stdin: bool) -> str:
 
 
 def cmd_users_add(archive, args) -> int:
-    user = accounts.add_user(archive.catalog, args.name, read_password(args.password_stdin), admin=args.admin,
-                             actor=os_user())
+    password = None if args.oidc else read_password(args.password_stdin)
+    user = accounts.add_user(archive.catalog, args.name, password, admin=args.admin, actor=os_user())
     print(f"user {user.name} added{' (admin)' if user.admin else ''}; "
           f"`sanad collections grant NAME {user.name} --role viewer` lets them read a collection", file=sys.stderr)
     return EXIT_OK

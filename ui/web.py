@@ -405,6 +405,7 @@ class FileState:
     pages_done: int = 0
     pages_total: int = 0
     document_id: str | None = None
+    joined: bool | None = None  # team mode: new to the batch's collection (a duplicate may be)
 
 
 @dataclass
@@ -588,6 +589,7 @@ def load_batch(root: Path, folder: Path, catalog) -> Batch:
         state.status = entry.get("status", "failed")
         state.error = entry.get("error")
         state.document_id = entry.get("document_id")
+        state.joined = entry.get("joined")
     for state in states.values():
         doc = catalog.get_document(state.sha256) if state.sha256 else None
         if doc is not None:

@@ -66,6 +66,7 @@ def show_batch(folder, latest: bool) -> bool:
             web.show_html(f'<div class="sanad-muted">Source: <span dir="auto">{web.esc(batch.source or "—")}</span>'
                           f' · Tags: {web.esc(", ".join(batch.tags) or "—")}</div>')
         for state in batch.files:
+            state = auth.as_uploader_sees(state)
             cols = st.columns([4, 2, 3, 1], vertical_alignment="center")
             with cols[0]:
                 web.show_html(f'<span dir="auto" data-testid="batch-file">{web.esc(state.name)}</span>')
