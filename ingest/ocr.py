@@ -105,7 +105,9 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
     if read.confidence is None or read.confidence < settings.retry_confidence:
         read, page, rotation = _second_opinion(reader, read, page, gray, rotation, settings)
 
-    words = read.words
+    # Side blocks cut off their neighbours' lines first: the number checks crop a number's line
+    # neighbours, which across a column gap would be the words of the other block.
+    words = passes.layout(read.words)
     if settings.latin_pass and read.lang_code != settings.english_lang:
         words = passes.reread_latin(words, page.image, reader, settings.english_lang)
     if settings.gap_pass:
@@ -114,7 +116,7 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         words = numbers.check_numbers(words, page.image, reader, settings.persian_lang, settings.digit_lang)
     if settings.separator_pass:
         words = separators.restore_separators(words, page.image)
-    words = [_to_original(w, page.scale) for w in passes.rtl_order(words)]
+    words = [_to_original(w, page.scale) for w in passes.rtl_order(passes.layout(words))]
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),
                      rotation=rotation, width=page.width, height=page.height)

@@ -81,3 +81,43 @@ def test_rtl_order_puts_the_label_first():
              WordBox("COVID-19", 100, 40, 100, 30, 90, 1), WordBox("N95", 220, 40, 50, 30, 90, 1),
              WordBox("ماسک", 400, 40, 100, 30, 90, 1)]
     assert [w.text for w in passes.rtl_order(words)] == ["شماره:", "۱۲۳۴/ص/۹۹", "ماسک", "COVID-19", "N95"]
+
+
+def _line(row: int, line: int, *spans: tuple[str, int]) -> list[WordBox]:
+    """Words of one Tesseract line at text row `row` (40 px pitch, 20 px high), each (text, left)."""
+    return [WordBox(t, left, 10 + 40 * row, 60, 20, 90, line) for t, left in spans]
+
+
+def _text(words: list[WordBox]) -> list[str]:
+    lines: dict[int, list[str]] = {}
+    for w in passes.rtl_order(words):
+        lines.setdefault(w.line, []).append(w.text)
+    return [" ".join(ws) for _, ws in sorted(lines.items())]
+
+
+def test_left_header_block_is_cut_off_the_lines_beside_it_and_read_after_them():
+    # psm 3 glued the number/date block at the top left onto the organisation's lines at the right.
+    words = (_line(0, 0, ("بسمه", 900), ("تعالی", 830), ("شماره:", 200), ("۱۲۳۴/ص/۹۹", 130))
+             + _line(1, 1, ("سازمان", 900), ("زندان‌ها", 830), ("تاریخ:", 200), ("۱۳۹۹/۰۱/۰۵", 130))
+             + _line(2, 2, ("جناب", 900), ("آقای", 830), ("دکتر", 760)))
+    assert _text(passes.layout(words)) == ["بسمه تعالی", "سازمان زندان‌ها", "شماره: ۱۲۳۴/ص/۹۹",
+                                           "تاریخ: ۱۳۹۹/۰۱/۰۵", "جناب آقای دکتر"]
+
+
+def test_signature_is_read_before_the_cc_list_that_starts_beside_it():
+    words = (_line(0, 0, ("کاظم", 300), ("محمدی", 230))
+             + _line(1, 1, ("رونوشت:", 900), ("مدیرکل", 300), ("زندان‌ها", 230))
+             + _line(2, 2, ("معاونت", 900), ("بهداشت", 830)))
+    assert _text(passes.layout(words)) == ["کاظم محمدی", "مدیرکل زندان‌ها", "رونوشت:", "معاونت بهداشت"]
+
+
+def test_word_spaces_and_single_column_pages_are_left_alone():
+    words = (_line(0, 0, ("با", 900), ("سلام", 800), ("و", 700), ("احترام", 600))
+             + _line(1, 1, ("نظر", 900), ("به", 830)) + _line(3, 2, ("تلفن:", 900), ("۰۲۱-۸۸۷۷", 830)))
+    assert passes.layout(words) == words
+
+
+def test_two_long_columns_are_read_whole_right_one_first():
+    right = [w for row in range(8) for w in _line(row, row, ("راست", 900), ("ستون", 830))]
+    left = [w for row in range(8) for w in _line(row, 8 + row, ("چپ", 200), ("ستون", 130))]
+    assert _text(passes.layout(left + right)) == ["راست ستون"] * 8 + ["چپ ستون"] * 8
