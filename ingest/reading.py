@@ -6,6 +6,7 @@ with a fake one; `TesseractReader` is the real one.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,6 +40,64 @@ class TesseractReader:
 
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return tesseract.orientation(image, timeout=self.timeout)
+
+    def words_many(self, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+        """`words` of each image, with one Tesseract process for all (the model loaded once)."""
+        return [words_from_data(d) for d in tesseract.data_many(images, lang, psm, keep_noisy_rows=self.keep_noisy_rows,
+                                                                 dpi=self.dpi, timeout=self.timeout)]
+
+
+class SharedReader:
+    """A reader shared by the threads that read several pages at once: their calls with one model
+    and page segmentation mode are held until every thread is waiting on a call (or done), then
+    made as one Tesseract call (`words_many`), so that a model is loaded once per pass for all
+    those pages rather than once per page. The passes do not change: each sees a `Reader`.
+    """
+
+    def __init__(self, inner, threads: int):
+        self.inner = inner
+        self._running = threads
+        self._queue: list[tuple[tuple[str, int], Image.Image, list]] = []
+        self._lock = threading.Condition()
+
+    def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
+        slot: list = []
+        with self._lock:
+            self._queue.append(((lang, psm), image, slot))
+            self._release_if_all_wait()
+            while not slot:
+                self._lock.wait()
+        if isinstance(slot[0], BaseException):
+            raise slot[0]
+        return slot[0]
+
+    def orientation(self, image: Image.Image) -> tuple[int, str]:
+        return self.inner.orientation(image)
+
+    def done(self) -> None:
+        """The calling thread makes no more calls."""
+        with self._lock:
+            self._running -= 1
+            self._release_if_all_wait()
+
+    def _release_if_all_wait(self) -> None:
+        # Called with the lock held. The reads run in the thread that came last, the others waiting.
+        if not self._queue or len(self._queue) < self._running:
+            return
+        queue, self._queue = self._queue, []
+        groups: dict[tuple[str, int], list] = {}
+        for key, image, slot in queue:
+            groups.setdefault(key, []).append((image, slot))
+        for (lang, psm), members in groups.items():
+            try:
+                images = [image for image, _ in members]
+                many = getattr(self.inner, "words_many", None)
+                found = many(images, lang, psm) if many else [self.inner.words(i, lang, psm) for i in images]
+            except Exception as exc:  # noqa: BLE001 - every page of the failed call sees it
+                found = [exc] * len(members)
+            for (_, slot), result in zip(members, found):
+                slot.append(result)
+        self._lock.notify_all()
 
 
 def words_from_data(data: dict) -> list[WordBox]:

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 from archive.errors import TooLarge
 from archive.models import WordBox
 from ingest import passes
-from ingest.ocr import OcrSettings, ocr_image
+from ingest.ocr import OcrSettings, ocr_image, ocr_images
 from tests.fakes import FakeReader
 
 
@@ -121,3 +121,31 @@ def test_two_long_columns_are_read_whole_right_one_first():
     right = [w for row in range(8) for w in _line(row, row, ("راست", 900), ("ستون", 830))]
     left = [w for row in range(8) for w in _line(row, 8 + row, ("چپ", 200), ("ستون", 130))]
     assert _text(passes.layout(left + right)) == ["راست ستون"] * 8 + ["چپ ستون"] * 8
+
+
+class _CountingReader(FakeReader):
+    """A fake reader that also reads many images in one call, and counts those calls."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.many_calls: list[tuple[str, int, int]] = []
+
+    def words_many(self, images, lang, psm):
+        self.many_calls.append((lang, psm, len(images)))
+        return [self.words(image, lang, psm) for image in images]
+
+
+def test_pages_read_together_share_one_call_per_model_and_pass():
+    pages = [_page((50, 80), (200, 230)) for _ in range(3)]
+    reader = _CountingReader({("fas", 3): ["با سلام و احترام"], ("fas", 7): ["تلفن: ۰۲۱-۸۸۷۷۶۶"]})
+    alone = [ocr_image(p, OcrSettings(clean=False), reader=FakeReader(reader.script)) for p in pages]
+    together = ocr_images(pages, OcrSettings(clean=False), reader=reader)
+    assert [r.text for r in together] == [r.text for r in alone]
+    assert reader.many_calls == [("fas", 3, 3), ("fas", 7, 3)]  # the page reads, then the gap reads
+
+
+def test_a_page_that_fails_fails_alone():
+    pages = [_page((50, 80)), Image.new("L", (4, 4), 255), _page((50, 80))]
+    out = ocr_images(pages, OcrSettings(clean=False, gap_pass=False), reader=_CountingReader({("fas", 3): ["سلام"]}))
+    assert [type(r).__name__ for r in out] == ["OcrResult", "InputError", "OcrResult"]
+    assert out[0].text == out[2].text == "سلام"
