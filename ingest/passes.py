@@ -10,7 +10,7 @@ from PIL import Image
 
 from archive.models import WordBox
 from ingest import images
-from ingest.reading import Reader, read_crops
+from ingest.reading import Reader, read_crops, read_each
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -45,14 +45,14 @@ def read_gaps(words: list[WordBox], page: Image.Image, reader: Reader, lang: str
     if not missing:
         return words
     first_new = max((w.line for w in words), default=-1) + 1
-    next_line = first_new
-    added: list[WordBox] = []
+    boxes = []
     for top, bottom in missing:
         pad = max(8, (bottom - top) // 2)
-        box = (0, max(0, top - pad), page.width, min(page.height, bottom + pad))
-        for w in reader.words(page.crop(box), lang, 7):
-            added.append(WordBox(w.text, w.left, w.top + box[1], w.width, w.height, w.conf, next_line))
-        next_line += 1
+        boxes.append((0, max(0, top - pad), page.width, min(page.height, bottom + pad)))
+    added: list[WordBox] = []
+    for k, (box, found) in enumerate(zip(boxes, read_each(reader, [page.crop(b) for b in boxes], lang, 7))):
+        for w in found:
+            added.append(WordBox(w.text, w.left, w.top + box[1], w.width, w.height, w.conf, first_new + k))
     if not added:
         return words
     return _slot_lines(words + added, first_new)

@@ -58,18 +58,24 @@ class SharedReader:
         self.inner = inner
         self._running = threads
         self._queue: list[tuple[tuple[str, int], Image.Image, list]] = []
+        self._waiting = 0  # threads waiting on a call
         self._lock = threading.Condition()
 
     def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
-        slot: list = []
+        return self.words_many([image], lang, psm)[0]
+
+    def words_many(self, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+        slots: list[list] = [[] for _ in images]
         with self._lock:
-            self._queue.append(((lang, psm), image, slot))
+            self._queue.extend(((lang, psm), image, slot) for image, slot in zip(images, slots))
+            self._waiting += 1
             self._release_if_all_wait()
-            while not slot:
+            while not all(slots):
                 self._lock.wait()
-        if isinstance(slot[0], BaseException):
-            raise slot[0]
-        return slot[0]
+        for slot in slots:
+            if isinstance(slot[0], BaseException):
+                raise slot[0]
+        return [slot[0] for slot in slots]
 
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return self.inner.orientation(image)
@@ -82,17 +88,15 @@ class SharedReader:
 
     def _release_if_all_wait(self) -> None:
         # Called with the lock held. The reads run in the thread that came last, the others waiting.
-        if not self._queue or len(self._queue) < self._running:
+        if not self._queue or self._waiting < self._running:
             return
-        queue, self._queue = self._queue, []
+        queue, self._queue, self._waiting = self._queue, [], 0
         groups: dict[tuple[str, int], list] = {}
         for key, image, slot in queue:
             groups.setdefault(key, []).append((image, slot))
         for (lang, psm), members in groups.items():
             try:
-                images = [image for image, _ in members]
-                many = getattr(self.inner, "words_many", None)
-                found = many(images, lang, psm) if many else [self.inner.words(i, lang, psm) for i in images]
+                found = read_each(self.inner, [image for image, _ in members], lang, psm)
             except Exception as exc:  # noqa: BLE001 - every page of the failed call sees it
                 found = [exc] * len(members)
             for (_, slot), result in zip(members, found):
@@ -122,6 +126,14 @@ def clean_text(text: str) -> str:
 def mean_conf(words: list[WordBox]) -> float | None:
     confs = [w.conf for w in words if w.conf >= 0]
     return round(sum(confs) / len(confs), 2) if confs else None
+
+
+def read_each(reader: Reader, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+    """Each image read on its own, all with one Tesseract call when the reader can do that."""
+    many = getattr(reader, "words_many", None)
+    if many is not None and len(images) > 1:
+        return many(images, lang, psm)
+    return [reader.words(image, lang, psm) for image in images]
 
 
 def read_strip(reader: Reader, crops: list[Image.Image], lang: str, *,
