@@ -90,7 +90,9 @@ def rtl_order(words: list[WordBox]) -> list[WordBox]:
         if not any(ARABIC_LETTER.search(w.text) for w in line):
             out.extend(line)
             continue
-        ordered = sorted(line, key=lambda w: -(w.left + w.width / 2))
+        # By left edges: at low resolution Tesseract draws some words wider to the right, over the
+        # word before them (ماسک over عدد, اقدامات over و), and centres then swap them.
+        ordered = sorted(line, key=lambda w: -w.left)
         run: list[WordBox] = []
         for w in ordered:
             if _LATIN_LETTER.search(w.text) and not ARABIC_LETTER.search(w.text):

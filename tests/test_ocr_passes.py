@@ -149,3 +149,20 @@ def test_a_page_that_fails_fails_alone():
     out = ocr_images(pages, OcrSettings(clean=False, gap_pass=False), reader=_CountingReader({("fas", 3): ["سلام"]}))
     assert [type(r).__name__ for r in out] == ["OcrResult", "InputError", "OcrResult"]
     assert out[0].text == out[2].text == "سلام"
+
+
+def test_item_line_mixing_persian_digits_and_latin_reads_in_logical_order():
+    # As printed, right to left: ۲- | تعداد | ۱۰۰٬۰۰۰ | عدد | ماسک | N95; Tesseract's order scrambled.
+    visual = ["N95", "ماسک", "عدد", "۱۰۰٬۰۰۰", "تعداد", "۲-"]
+    words = [WordBox(t, 100 + 120 * k, 0, 100, 30, 90, 0) for k, t in enumerate(visual)]
+    scrambled = [words[k] for k in (3, 0, 5, 1, 4, 2)]
+    assert [w.text for w in passes.rtl_order(passes.layout(scrambled))] == \
+        ["۲-", "تعداد", "۱۰۰٬۰۰۰", "عدد", "ماسک", "N95"]
+
+
+def test_a_word_box_drawn_over_the_word_before_it_keeps_its_place():
+    # bench.layout at 150 dpi: Tesseract's box of ماسک reached right over عدد; by centres the two
+    # swapped (عدد جراحی ماسک style errors), by left edges they do not.
+    words = [WordBox("تعداد", 1055, 0, 63, 15, 90, 0), WordBox("عدد", 927, 0, 31, 40, 90, 0),
+             WordBox("ماسک", 870, 0, 172, 17, 90, 0), WordBox("جراحی", 805, 0, 56, 23, 90, 0)]
+    assert [w.text for w in passes.rtl_order(words)] == ["تعداد", "عدد", "ماسک", "جراحی"]
