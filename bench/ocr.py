@@ -146,6 +146,55 @@ def recall(wanted: list[str], ocr: str, strict: bool = True) -> tuple[int, int]:
     return hits, len(wanted)
 
 
+def words_out_of_order(truth: str, ocr: str) -> list[str]:
+    """Ground-truth lines whose words the OCR has, but not in the printed order.
+
+    Each truth line is paired with the OCR line sharing most of its words (a word matches within
+    a third of its length in edits; each OCR word matches once). The line is out of order when
+    the matched OCR positions, taken in the truth's order, do not increase: `عدد جراحی ماسک` for
+    `عدد ماسک جراحی` counts, a misread or missing word does not (CER and lost lines see those).
+    """
+    ocr_lines = [normalize(line).split() for line in ocr.splitlines() if line.strip()]
+    wrong = []
+    for line in truth.splitlines():
+        words = normalize(line).split()
+        if len(words) < 2:
+            continue
+        best: list[int] = []
+        for cand in ocr_lines:
+            used: set[int] = set()
+            positions = []
+            for w in words:
+                j = next((j for j, c in enumerate(cand) if j not in used
+                          and levenshtein(w, c) <= len(w) // 3), None)
+                if j is not None:
+                    used.add(j)
+                    positions.append(j)
+            if len(positions) > len(best):
+                best = positions
+        if len(best) >= 2 and best != sorted(best):
+            wrong.append(line)
+    return wrong
+
+
+def glued_lines(truth: str, ocr: str) -> list[str]:
+    """OCR lines that hold most of the words of two or more printed lines (a side block glued
+    onto the line beside it, or two lines read as one)."""
+    truth_lines = [normalize(line).split() for line in truth.splitlines()]
+    glued = []
+    for line in ocr.splitlines():
+        cand = normalize(line).split()
+        covered = []  # the OCR words each truth line found there, if it found most of its own
+        for words in truth_lines:
+            used = {next((j for j, c in enumerate(cand) if levenshtein(w, c) <= len(w) // 3), -1) for w in words}
+            used.discard(-1)
+            if words and len(used) >= 0.6 * len(words):
+                covered.append(used)
+        if any(not (a & b) for k, a in enumerate(covered) for b in covered[k + 1:]):
+            glued.append(line)
+    return glued
+
+
 # --- engines -------------------------------------------------------------------------------------
 
 def _env(threads_limit: bool = True) -> dict:

@@ -11,6 +11,7 @@ figures are quoted where each choice is made.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -19,10 +20,10 @@ from archive.errors import InputError
 from archive.models import WordBox
 from archive.settings import BY_NAME
 from ingest import coverage, images, numbers, passes, prepare, separators, tesseract
-from ingest.reading import Reader, TesseractReader, clean_text, mean_conf
+from ingest.reading import Reader, SharedReader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
 
-__all__ = ["OcrResult", "OcrSettings", "assemble", "check_tesseract", "clean_text", "ocr_image"]
+__all__ = ["OcrResult", "OcrSettings", "assemble", "check_tesseract", "clean_text", "ocr_image", "ocr_images"]
 
 
 @dataclass
@@ -107,7 +108,9 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
     if read.confidence is None or read.confidence < settings.retry_confidence:
         read, page, rotation = _second_opinion(reader, read, page, gray, rotation, settings)
 
-    words = read.words
+    # Side blocks cut off their neighbours' lines first: the number checks crop a number's line
+    # neighbours, which across a column gap would be the words of the other block.
+    words = passes.layout(read.words)
     if settings.latin_pass and read.lang_code != settings.english_lang:
         words = passes.reread_latin(words, page.image, reader, settings.english_lang)
     if settings.gap_pass:
@@ -117,10 +120,46 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
     if settings.separator_pass:
         words = separators.restore_separators(words, page.image)
     unread = coverage.unread_lines(words, page.image)
-    words = [_to_original(w, page.scale) for w in passes.rtl_order(words)]
+    words = [_to_original(w, page.scale) for w in passes.rtl_order(passes.layout(words))]
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),
                      rotation=rotation, width=page.width, height=page.height, unread_lines=unread)
+
+
+def ocr_images(images: list[Image.Image], settings: OcrSettings | None = None,
+               reader: Reader | None = None) -> list[OcrResult | Exception]:
+    """`ocr_image` of several pages at once, in threads that share their Tesseract calls: each
+    pass makes one call per model for all the pages (see SharedReader). The result of each page,
+    or the exception its reading raised, in the order given. A call that fails or times out fails
+    every page it was reading."""
+    settings = settings or OcrSettings()
+    if reader is None:
+        check_tesseract()
+        reader = settings.reader()
+    if len(images) < 2:
+        return [_outcome(lambda: ocr_image(im, settings, reader)) for im in images]
+    shared = SharedReader(reader, len(images))
+    results: list[OcrResult | Exception] = [RuntimeError("not read")] * len(images)
+
+    def one(k: int) -> None:
+        try:
+            results[k] = _outcome(lambda: ocr_image(images[k], settings, shared))
+        finally:
+            shared.done()
+
+    threads = [threading.Thread(target=one, args=(k,), name=f"sanad-ocr-{k}") for k in range(len(images))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _outcome(read) -> OcrResult | Exception:
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - handed back as that page's result
+        return exc
 
 
 @dataclass

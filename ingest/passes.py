@@ -10,7 +10,7 @@ from PIL import Image
 
 from archive.models import WordBox
 from ingest import images
-from ingest.reading import Reader, read_crops
+from ingest.reading import Reader, read_crops, read_each
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -45,14 +45,14 @@ def read_gaps(words: list[WordBox], page: Image.Image, reader: Reader, lang: str
     if not missing:
         return words
     first_new = max((w.line for w in words), default=-1) + 1
-    next_line = first_new
-    added: list[WordBox] = []
+    boxes = []
     for top, bottom in missing:
         pad = max(8, (bottom - top) // 2)
-        box = (0, max(0, top - pad), page.width, min(page.height, bottom + pad))
-        for w in reader.words(page.crop(box), lang, 7):
-            added.append(WordBox(w.text, w.left, w.top + box[1], w.width, w.height, w.conf, next_line))
-        next_line += 1
+        boxes.append((0, max(0, top - pad), page.width, min(page.height, bottom + pad)))
+    added: list[WordBox] = []
+    for k, (box, found) in enumerate(zip(boxes, read_each(reader, [page.crop(b) for b in boxes], lang, 7))):
+        for w in found:
+            added.append(WordBox(w.text, w.left, w.top + box[1], w.width, w.height, w.conf, first_new + k))
     if not added:
         return words
     return _slot_lines(words + added, first_new)
@@ -90,7 +90,9 @@ def rtl_order(words: list[WordBox]) -> list[WordBox]:
         if not any(ARABIC_LETTER.search(w.text) for w in line):
             out.extend(line)
             continue
-        ordered = sorted(line, key=lambda w: -(w.left + w.width / 2))
+        # By left edges: at low resolution Tesseract draws some words wider to the right, over the
+        # word before them (ماسک over عدد, اقدامات over و), and centres then swap them.
+        ordered = sorted(line, key=lambda w: -w.left)
         run: list[WordBox] = []
         for w in ordered:
             if _LATIN_LETTER.search(w.text) and not ARABIC_LETTER.search(w.text):
@@ -101,3 +103,132 @@ def rtl_order(words: list[WordBox]) -> list[WordBox]:
             out.append(w)
         out.extend(reversed(run))
     return out
+
+
+# --- layout: side blocks as lines of their own, in reading order -----------------------------------
+
+# A horizontal gap wider than this many word heights inside one Tesseract line is a column gap, not
+# a word space. psm 3 reads the number/date/attachments block at a letter's top left as the ends of
+# the organisation's lines beside it (gaps of 15-25 heights), and the cc list's first line onto the
+# signature's last; word spaces are under one height, the widest justified ones about two.
+COLUMN_GAP = 3.5
+# Lines closer than this many word heights, one under the other and overlapping, belong to one
+# block (1.9-line spacing leaves 1.2 heights; a blank line 3.5).
+BLOCK_GAP = 2.0
+# A block this short beside a taller one is a side block (a letter's header or signature block):
+# the taller one is read down to its end, then the side block, then the rest. Taller blocks side
+# by side are columns and are read whole, one after the other.
+SIDE_BLOCK_LINES = 6
+
+
+def layout(words: list[WordBox]) -> list[WordBox]:
+    """Lines split at column gaps, grouped into blocks, and renumbered in reading order.
+
+    Blocks are lines one under the other that overlap horizontally, one to one (a line spanning
+    two blocks below it joins neither). They are read top to bottom, side by side ones from the
+    right on Persian pages (from the left on English ones); a side block is read after the part
+    of the block beside it, so the left header comes after the organisation's lines and before
+    the salutation, and the signature before the cc list that starts beside its last line.
+    Words keep their order inside a line (rtl_order sets it).
+    """
+    if not words:
+        return words
+    heights = sorted(w.height for w in words)
+    h = max(1, heights[len(heights) // 2])
+    rtl = 2 * sum(bool(ARABIC_LETTER.search(w.text)) for w in words) >= len(words)
+    segments: list[list[WordBox]] = []
+    for line in _lines(words):
+        segments.extend(_split_at_gaps(line, COLUMN_GAP * h))
+    boxes = [_box(s) for s in segments]
+    blocks = _side_blocks_cut([sorted(b, key=lambda k: boxes[k][1]) for b in _blocks(boxes, h)], boxes)
+    blocks.sort(key=lambda b: boxes[b[0]][1])
+    ordered: list[int] = []
+    k = 0
+    while k < len(blocks):
+        top = boxes[blocks[k][0]][1]
+        tied = [b for b in blocks[k:] if boxes[b[0]][1] - top < 0.6 * h]
+        tied.sort(key=lambda b: -max(boxes[i][2] for i in b) if rtl else min(boxes[i][0] for i in b))
+        for b in tied:
+            ordered.extend(b)
+        k += len(tied)
+    return [WordBox(w.text, w.left, w.top, w.width, w.height, w.conf, rank)
+            for rank, k in enumerate(ordered) for w in segments[k]]
+
+
+def _lines(words: list[WordBox]) -> list[list[WordBox]]:
+    lines: dict[int, list[WordBox]] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w)
+    return list(lines.values())
+
+
+def _split_at_gaps(line: list[WordBox], gap: float) -> list[list[WordBox]]:
+    """The line cut where the space between two neighbouring words is wider than `gap`."""
+    by_x = sorted(line, key=lambda w: w.left)
+    cuts = [k for k in range(1, len(by_x))
+            if by_x[k].left - max(w.left + w.width for w in by_x[:k]) > gap]
+    if not cuts:
+        return [line]
+    pieces = []
+    for start, end in zip([0, *cuts], [*cuts, len(by_x)]):
+        members = {id(w) for w in by_x[start:end]}
+        pieces.append([w for w in line if id(w) in members])  # Tesseract's word order kept
+    return pieces
+
+
+def _box(words: list[WordBox]) -> tuple[int, int, int, int]:
+    return (min(w.left for w in words), min(w.top for w in words),
+            max(w.left + w.width for w in words), max(w.top + w.height for w in words))
+
+
+def _blocks(boxes: list[tuple[int, int, int, int]], h: int) -> list[list[int]]:
+    """Connected groups of segments: each joined to the one right under it when they overlap
+    horizontally and neither overlaps another segment of the other's row."""
+    def below(i: int) -> list[int]:
+        l, t, r, b = boxes[i]
+        found = [j for j, (l2, t2, r2, b2) in enumerate(boxes)
+                 if j != i and t2 > t + 0.5 * h and t2 - b < BLOCK_GAP * h and min(r, r2) > max(l, l2)]
+        if not found:
+            return []
+        nearest = min(boxes[j][1] for j in found)
+        return [j for j in found if boxes[j][1] - nearest < 0.5 * h]
+
+    unders = [below(i) for i in range(len(boxes))]
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, under in enumerate(unders):
+        if len(under) == 1 and [k for k, u in enumerate(unders) if under[0] in u] == [i]:
+            parent[root(under[0])] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _side_blocks_cut(blocks: list[list[int]], boxes: list[tuple[int, int, int, int]]) -> list[list[int]]:
+    """A block that runs on below a short block beside it is cut under that block's last line."""
+    changed = True
+    while changed:
+        changed = False
+        for a in blocks:
+            for side in blocks:
+                if side is a or len(side) > SIDE_BLOCK_LINES:
+                    continue
+                s_left, s_right = min(boxes[i][0] for i in side), max(boxes[i][2] for i in side)
+                s_top, s_bottom = boxes[side[0]][1], max(boxes[i][3] for i in side)
+                beside = [i for i in a if boxes[i][1] <= s_bottom and boxes[i][3] >= s_top]
+                rest = [i for i in a if boxes[i][1] > s_bottom]
+                if beside and rest and all(min(boxes[i][2], s_right) <= max(boxes[i][0], s_left) for i in beside):
+                    blocks.remove(a)
+                    blocks += [[i for i in a if i not in rest], rest]
+                    changed = True
+                    break
+            if changed:
+                break
+    return blocks

@@ -6,6 +6,7 @@ with a fake one; `TesseractReader` is the real one.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
@@ -40,6 +41,68 @@ class TesseractReader:
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return tesseract.orientation(image, timeout=self.timeout)
 
+    def words_many(self, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+        """`words` of each image, with one Tesseract process for all (the model loaded once)."""
+        return [words_from_data(d) for d in tesseract.data_many(images, lang, psm, keep_noisy_rows=self.keep_noisy_rows,
+                                                                 dpi=self.dpi, timeout=self.timeout)]
+
+
+class SharedReader:
+    """A reader shared by the threads that read several pages at once: their calls with one model
+    and page segmentation mode are held until every thread is waiting on a call (or done), then
+    made as one Tesseract call (`words_many`), so that a model is loaded once per pass for all
+    those pages rather than once per page. The passes do not change: each sees a `Reader`.
+    """
+
+    def __init__(self, inner, threads: int):
+        self.inner = inner
+        self._running = threads
+        self._queue: list[tuple[tuple[str, int], Image.Image, list]] = []
+        self._waiting = 0  # threads waiting on a call
+        self._lock = threading.Condition()
+
+    def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
+        return self.words_many([image], lang, psm)[0]
+
+    def words_many(self, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+        slots: list[list] = [[] for _ in images]
+        with self._lock:
+            self._queue.extend(((lang, psm), image, slot) for image, slot in zip(images, slots))
+            self._waiting += 1
+            self._release_if_all_wait()
+            while not all(slots):
+                self._lock.wait()
+        for slot in slots:
+            if isinstance(slot[0], BaseException):
+                raise slot[0]
+        return [slot[0] for slot in slots]
+
+    def orientation(self, image: Image.Image) -> tuple[int, str]:
+        return self.inner.orientation(image)
+
+    def done(self) -> None:
+        """The calling thread makes no more calls."""
+        with self._lock:
+            self._running -= 1
+            self._release_if_all_wait()
+
+    def _release_if_all_wait(self) -> None:
+        # Called with the lock held. The reads run in the thread that came last, the others waiting.
+        if not self._queue or self._waiting < self._running:
+            return
+        queue, self._queue, self._waiting = self._queue, [], 0
+        groups: dict[tuple[str, int], list] = {}
+        for key, image, slot in queue:
+            groups.setdefault(key, []).append((image, slot))
+        for (lang, psm), members in groups.items():
+            try:
+                found = read_each(self.inner, [image for image, _ in members], lang, psm)
+            except Exception as exc:  # noqa: BLE001 - every page of the failed call sees it
+                found = [exc] * len(members)
+            for (_, slot), result in zip(members, found):
+                slot.append(result)
+        self._lock.notify_all()
+
 
 def words_from_data(data: dict) -> list[WordBox]:
     """Word boxes from Tesseract's TSV columns, in its reading order (right to left in Persian lines)."""
@@ -63,6 +126,14 @@ def clean_text(text: str) -> str:
 def mean_conf(words: list[WordBox]) -> float | None:
     confs = [w.conf for w in words if w.conf >= 0]
     return round(sum(confs) / len(confs), 2) if confs else None
+
+
+def read_each(reader: Reader, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+    """Each image read on its own, all with one Tesseract call when the reader can do that."""
+    many = getattr(reader, "words_many", None)
+    if many is not None and len(images) > 1:
+        return many(images, lang, psm)
+    return [reader.words(image, lang, psm) for image in images]
 
 
 def read_strip(reader: Reader, crops: list[Image.Image], lang: str, *,

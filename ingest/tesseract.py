@@ -104,13 +104,48 @@ def _run(call, image: Image.Image, *, timeout: float, **kwargs):
     with tempfile.TemporaryDirectory(prefix="sanad-ocr-") as tmp:
         path = Path(tmp) / "page.pgm"
         image.save(path)
-        try:
-            return call(str(path), timeout=timeout, **kwargs)
-        except pytesseract.TesseractNotFoundError as exc:
-            raise ToolMissing(f"tesseract cannot be run; install it with: apt-get install {DEBIAN_PACKAGES}") from exc
-        except pytesseract.TesseractError as exc:
-            raise InputError(f"tesseract could not read the image: {exc.message}") from exc
-        except RuntimeError as exc:
-            # pytesseract's timeout. TesseractError is a RuntimeError too, hence the order: the old
-            # wrapper caught it here and reported a failed read as a timeout.
-            raise TimedOut(f"OCR did not finish within {timeout:.0f} s: {exc}") from exc
+        return _call(call, str(path), timeout=timeout, **kwargs)
+
+
+def _call(call, path: str, *, timeout: float, **kwargs):
+    try:
+        return call(path, timeout=timeout, **kwargs)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise ToolMissing(f"tesseract cannot be run; install it with: apt-get install {DEBIAN_PACKAGES}") from exc
+    except pytesseract.TesseractError as exc:
+        raise InputError(f"tesseract could not read the image: {exc.message}") from exc
+    except RuntimeError as exc:
+        # pytesseract's timeout. TesseractError is a RuntimeError too, hence the order: the old
+        # wrapper caught it here and reported a failed read as a timeout.
+        raise TimedOut(f"OCR did not finish within {timeout:.0f} s: {exc}") from exc
+
+
+def data_many(images: list[Image.Image], lang: str, psm: int, *, keep_noisy_rows: bool = True,
+              dpi: int | None = None, timeout: float = 120.0) -> list[dict]:
+    """`data` for many images with one Tesseract process: the model is loaded once.
+
+    Tesseract reads a text file that lists image paths as one input of many pages; its TSV rows
+    carry the page number, by which they are handed back per image. Loading a model costs a
+    process 0.16 s of CPU (eng) or 0.20 s (Arabic) against 0.03 s (fas), on pages that take about
+    1 s to read: a re-read per page and model paid it again every time.
+    """
+    if len(images) == 1:
+        return [data(images[0], lang, psm, keep_noisy_rows=keep_noisy_rows, dpi=dpi, timeout=timeout)]
+    options = config(psm, keep_noisy_rows=keep_noisy_rows, dpi=dpi)
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    with tempfile.TemporaryDirectory(prefix="sanad-ocr-") as tmp:
+        paths = []
+        for k, image in enumerate(images):
+            path = Path(tmp) / f"{k:05d}.pgm"
+            image.save(path)
+            paths.append(str(path))
+        listing = Path(tmp) / "pages.txt"
+        listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
+        out = _call(pytesseract.image_to_data, str(listing), lang=lang, config=options,
+                    timeout=timeout * len(images), output_type=pytesseract.Output.DICT)
+    per_page: list[dict] = [{key: [] for key in out} for _ in images]
+    for i, page in enumerate(out["page_num"]):
+        if 1 <= int(page) <= len(images):
+            for key, column in out.items():
+                per_page[int(page) - 1][key].append(column[i])
+    return per_page
