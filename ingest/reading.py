@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from PIL import Image
@@ -34,6 +35,8 @@ class TesseractReader:
     timeout: float = 120.0
 
     def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
+        if lang.endswith(".traineddata"):  # a model Sanad ships, named by its path
+            return words_from_data(tesseract.model_data(image, Path(lang), psm, timeout=self.timeout))
         return words_from_data(tesseract.data(image, lang, psm, keep_noisy_rows=self.keep_noisy_rows,
                                               dpi=self.dpi, timeout=self.timeout))
 

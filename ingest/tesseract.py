@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import tempfile
 from functools import lru_cache
@@ -114,3 +115,13 @@ def _run(call, image: Image.Image, *, timeout: float, **kwargs):
             # pytesseract's timeout. TesseractError is a RuntimeError too, hence the order: the old
             # wrapper caught it here and reported a failed read as a timeout.
             raise TimedOut(f"OCR did not finish within {timeout:.0f} s: {exc}") from exc
+
+
+def model_data(image: Image.Image, model: Path, psm: int, *, timeout: float = 120.0) -> dict:
+    """Tesseract's TSV output as `data` gives it, read with a model Sanad ships (a .traineddata
+    file outside Tesseract's own folder, such as ingest/models/figures.traineddata)."""
+    if not model.is_file():
+        raise ToolMissing(f"the model {model} is missing; rebuild it with: python -m ingest.figures_train")
+    options = f"--tessdata-dir {shlex.quote(str(model.parent))} {config(psm)}"
+    return _run(pytesseract.image_to_data, image, lang=model.stem, config=options, timeout=timeout,
+                output_type=pytesseract.Output.DICT)
