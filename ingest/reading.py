@@ -35,13 +35,15 @@ class TesseractReader:
     timeout: float = 120.0
 
     def words(self, image: Image.Image, lang: str, psm: int) -> list[WordBox]:
-        if lang.endswith(".traineddata"):  # a model Sanad ships, named by its path
-            return words_from_data(tesseract.model_data(image, Path(lang), psm, timeout=self.timeout))
         return words_from_data(tesseract.data(image, lang, psm, keep_noisy_rows=self.keep_noisy_rows,
                                               dpi=self.dpi, timeout=self.timeout))
 
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return tesseract.orientation(image, timeout=self.timeout)
+
+    def lines(self, images: list[Image.Image], model: Path) -> list[list[tuple[str, float]]]:
+        """Each image read as one line with a model Sanad ships (see ingest/figures.py)."""
+        return tesseract.model_lines(images, model, timeout=self.timeout)
 
 
 def words_from_data(data: dict) -> list[WordBox]:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figures import MODEL, accept, candidates, read_figures, to_logical, written
+from ingest.figures import MODEL, accept, candidates, read_figures, to_logical, vote, written
 from ingest.figures_train import LABELS, TRAINING_FONTS, number_line, render_line, visual_label
 
 
@@ -32,17 +32,33 @@ def test_visual_order_is_that_of_the_glyphs():
 def test_accepted_readings():
     assert accept("۵۳۴۰۰۳۰۰۰", "5,400,000") == "۵٬۴۰۰٬۰۰۰"  # separators read as ۳
     assert accept("۳۰۰۰", "4,000") == "۴٬۰۰۰"  # Noto Kufi's ۴ read as ۳, its ٬ dropped
-    assert accept("۹٩۹/۳", "99/S/1234") == "۱۲۳۴/ص/۹۹"
+    assert accept("۱۲۳۴/۹۹۸", "98/S/1234") == "۱۲۳۴/ص/۹۸"  # the letter lost, a slash read as ۹
     assert accept("5,400,000", "5,400,000") is None  # nothing to change
+    assert accept("۱۲۳۴/ص/۹۹٩", "99/S/1234") == "۱۲۳۴/ص/۹۹"  # fas wrote the last ۹ twice
     assert accept("۵٬۴۰۰٬۰۰۰", "5400000") is None  # the page's well-formed amount stays
-    assert accept("۱۳۹۸/۰۸/۲۶", "1398/08/28") == "۱۳۹۸/۰۸/۲۸"  # same digit count
+    assert accept("۱۳۰۰/۰۳/۱۶", "1400/04/16") == "۱۴۰۰/۰۴/۱۶"  # Noto Kufi's ۴, read as ۳ by fas
+    assert accept("۱۳۰۰/۰۳/۱۶", "1300/0/16") is None
+    assert accept("۱۳۹۸/۰۸/۹۲۶", "1398/08/26") == "۱۳۹۸/۰۸/۲۶"
+    assert accept("۵۹۶۶/ص/۰۰", "0/S/5966") is None  # the model lost a zero dot
+    assert accept("۲۷۲۰۰۰", "27,000") == "۲۷٬۰۰۰"  # the separator read as ۲
+    assert accept("۲۰۰۰", "2,00") is None
+    assert accept("۰۲۰-۸۱۷۳۷۶۷۲", "020-8737673") is None  # digits differ in number
+    assert accept("۰۲۰-۸۱۷۳۷۶۷", "020-8737673") == "۰۲۰-۸۷۳۷۶۷۳"
     assert accept("۲۰۰۰", "2") is None  # digits lost: keep the page's reading
     assert accept("۲۰۰۰", "2?00") is None  # not the model's alphabet
 
 
+def test_vote():
+    assert vote(["۱۲۳۴/ص/۹۹", None, "۱۲۳۴/ص/۹۹"]) == "۱۲۳۴/ص/۹۹"
+    assert vote([None, "۴٬۰۰۰", None]) == "۴٬۰۰۰"
+    assert vote(["۱۲۴۴/ص/۹۹", "۱۲۳۴/ص/۹۹", None]) is None
+    assert vote([None, None]) is None
+
+
 def test_candidates_are_numbers_and_codes():
-    # Left to right, 40 px high, 20 px apart unless said: a Persian line read right to left.
-    texts = ["N95", "۵۳۴۰۰۳۰۰۰", "ص", "۵", "شماره:", "ص/۰۰", "۲۲۲۰", "تعداد", "۱۲۳۴/ص/۹۹"]
+    # Left to right, 40 px high, 20 px apart unless said: a Persian line read right to left. 895 is
+    # how the fas model reads N95: all-ASCII digits are left to the Latin pass.
+    texts = ["895", "۵۳۴۰۰۳۰۰۰", "ص", "۵", "شماره:", "ص/۰۰", "۲۲۲۰", "تعداد", "۱۲۳۴/ص/۹۹"]
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[1, 2, 3], [5, 6], [8]]
     words[2] = WordBox("ص", 200 * 2 + 30, 0, 150, 40, 90.0, 0)  # 50 px from ۵۳۴۰۰۳۰۰۰
@@ -77,6 +93,7 @@ def test_model_reads_amounts_and_letter_numbers(font):
     from PIL import ImageDraw
 
     printed = ["۵٬۴۰۰٬۰۰۰", "۱۲۳۴/ص/۹۹", "۲۷٬۰۰۰"]
+    misread = ["۵۳۴۰۰۳۰۰۰", "۱۲۳۴/ص/۹۹٩", "۲۷۲۰۰۰"]  # as the fas model reads them
     page = Image.new("L", (900, 140 * len(printed)), 255)
     draw = ImageDraw.Draw(page)
     words = []
@@ -84,6 +101,6 @@ def test_model_reads_amounts_and_letter_numbers(font):
         _draw_rtl(draw, text, 850, 90 + 140 * k, _Fonts(font, 54))
         band = page.crop((0, 140 * k, 900, 140 * (k + 1))).point(lambda v: 255 - v)
         left, top, right, bottom = band.getbbox()
-        words.append(WordBox("۰۰۰۰", left, top + 140 * k, right - left, bottom - top, 50.0, k))
+        words.append(WordBox(misread[k], left, top + 140 * k, right - left, bottom - top, 50.0, k))
     got = [w.text for w in read_figures(words, page, TesseractReader())]
     assert got == printed
