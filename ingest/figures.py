@@ -85,9 +85,7 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
         text = vote([accept(box.text, label) for label, _ in found])
         conf = max((c for _, c in found), default=box.conf)
         if text is None:
-            text = _DOUBLED_NINE.sub("۹", box.text)
-            if text == box.text or len(group) > 1:
-                continue
+            continue
         out[group[0]] = WordBox(text, box.left, box.top, box.width, box.height, max(box.conf, conf), box.line)
         for i in group[1:]:
             out[i] = None
@@ -159,7 +157,8 @@ def accept(old: str, label: str) -> str | None:
     if _REFERENCE.fullmatch(new):
         if _REFERENCE.fullmatch(was):
             same = [len(p) for p in re.split(r"\D+", new)] == [len(p) for p in re.split(r"\D+", was)]
-            return written(new, old) if same else None
+            doubled = _DOUBLED_NINE.search(old) and od - nd == 1
+            return written(new, old) if same or doubled else None
         return written(new, old) if abs(nd - od) <= 2 else None
     if any(c in ",SQMDBTK" for c in new) or _GROUPED.fullmatch(was) or _REFERENCE.fullmatch(was):
         return None
@@ -182,12 +181,11 @@ def to_logical(label: str) -> str:
 
 
 # The fas model writes some ۹ twice, as ۹ and as the Arabic-Indic ٩ (its unicharset holds both):
-# ۱۲۳۴/ص/۹۹٩ is one digit too long, not a different number.
+# ۱۲۳۴/ص/۹۹٩ is one digit too long, not a different number. But it also writes a real ۹۹ as ۹٩.
 _DOUBLED_NINE = re.compile(r"۹٩|٩۹")
 
 
 def _as_label(text: str) -> str:
-    text = _DOUBLED_NINE.sub("۹", text)
     return "".join(_FROM_LETTER.get(c, c) for c in text.translate(_TO_ASCII)).replace("٬", ",").replace("،", ",")
 
 
