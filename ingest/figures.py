@@ -82,14 +82,20 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     out: list[WordBox | None] = list(words)
     for k, (group, box) in enumerate(zip(groups, boxes)):
         found = [f[0] for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)] if len(f) == 1]
-        text = vote([accept(box.text, label) for label, _ in found])
+        # A crop read as the page read it votes for the page's reading.
+        text = vote([accept(box.text, label) or (box.text if _agrees(box.text, label) else None)
+                     for label, _ in found])
         conf = max((c for _, c in found), default=box.conf)
-        if text is None:
+        if text is None or text == box.text:
             continue
         out[group[0]] = WordBox(text, box.left, box.top, box.width, box.height, max(box.conf, conf), box.line)
         for i in group[1:]:
             out[i] = None
     return [w for w in out if w is not None]
+
+
+def _agrees(old: str, label: str) -> bool:
+    return bool(_LABEL.fullmatch(label)) and written(to_logical(label), old) == old
 
 
 def vote(texts: list[str | None]) -> str | None:

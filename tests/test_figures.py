@@ -55,6 +55,15 @@ def test_vote():
     assert vote([None, None]) is None
 
 
+def test_a_crop_read_as_the_page_read_it_keeps_the_page_reading():
+    # Seen on a scanned Noto Sans Arabic letter: one crop of a correct date read 1499 for 1399.
+    from ingest.figures import _agrees
+    old = "۱۳۹۹/۱۲/۲۰"
+    texts = [accept(old, label) or (old if _agrees(old, label) else None)
+             for label in ("1499/12/20", "1399/12/20", "1399/12/20")]
+    assert vote(texts) == old
+
+
 def test_candidates_are_numbers_and_codes():
     # Left to right, 40 px high, 20 px apart unless said: a Persian line read right to left. 895 is
     # how the fas model reads N95: all-ASCII digits are left to the Latin pass.
