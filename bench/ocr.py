@@ -1,7 +1,7 @@
 """OCR benchmark: Sanad's ocr_image against plain `tesseract IMAGE - -l fas+eng` on synthetic letters.
 
     python -m bench.ocr [--quick] [--fonts nazli,titr,notosans,dejavu,homa,naskh] [--workers 2]
-    python -m bench.ocr --separators [--quick] [--fonts ...]   # Sanad with and without the separator pass
+    python -m bench.ocr --separators [--kinds clean,scan] [--fonts ...]   # number passes off/on
     python -m bench.ocr --types [--letters 1] [--tuning]       # issue #13's letter types, held-out fonts
 
 `--types` reads clean letters, noisy photocopies, phone photos and 150 dpi faxes (ingest/letters.py)
@@ -212,18 +212,24 @@ def plain_tesseract(path: str, lang: str = "fas+eng", threads_limit: bool = True
     return out.stdout
 
 
-def sanad(path: str, digit_pass: bool = True, gap_pass: bool = True, separator_pass: bool = True) -> tuple[str, str, int]:
+def sanad(path: str, digit_pass: bool = True, gap_pass: bool = True, separator_pass: bool = True,
+          figures_pass: bool = True) -> tuple[str, str, int]:
     from PIL import Image
 
     from ingest.ocr import OcrSettings, ocr_image
 
     with Image.open(path) as im:
-        r = ocr_image(im, OcrSettings(digit_pass=digit_pass, gap_pass=gap_pass, separator_pass=separator_pass))
+        r = ocr_image(im, OcrSettings(digit_pass=digit_pass, gap_pass=gap_pass, separator_pass=separator_pass,
+                                      figures_pass=figures_pass))
     return r.text, r.lang, r.rotation
 
 
-def _sanad_no_separators(path: str):
-    return sanad(path, separator_pass=False)
+def _sanad_no_figures(path: str):
+    return sanad(path, figures_pass=False)
+
+
+def _sanad_no_number_passes(path: str):
+    return sanad(path, figures_pass=False, separator_pass=False)
 
 
 def _sanad_no_repairs(path: str):
@@ -347,7 +353,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="also run Sanad without the date/letter-number repair and the gap re-read")
     ap.add_argument("--kinds", default="", help="comma-separated kinds instead of --quick's or all")
     ap.add_argument("--separators", action="store_true",
-                    help="only Sanad, with and without the separator pass: grouped numbers per font")
+                    help="only Sanad, with and without the number passes: amounts, letter numbers, dates")
     ap.add_argument("--types", action="store_true",
                     help="issue #13's letter types (clean, photocopy, phone, fax) on the held-out fonts")
     ap.add_argument("--letters", type=int, default=1, help="with --types: letters per font and type")
@@ -452,30 +458,36 @@ def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: 
 
 
 def separators_section(fonts: list[str], kinds: list[str], workers: int) -> None:
-    """Grouped numbers (those printed with ٬) read exactly, with and without the separator pass."""
+    """Numbers read exactly with neither number pass, with the glyph separator pass alone (Sanad
+    before the figures model), and with both: grouped numbers (printed with ٬), the rial amount,
+    letter numbers and dates, per group of fonts and, for held-out fonts, per kind."""
     with tempfile.TemporaryDirectory(prefix="sanad-bench-") as tmp:
         pages = make_pages(Path(tmp), fonts, kinds)
         paths = [p.path for p in pages]
         print(f"{len(pages)} pages: fonts {','.join(fonts)}; kinds {','.join(kinds)}; held out from tuning: "
               f"{','.join(f for f in fonts if f in HELD_OUT_FONTS) or 'none'}")
         runs = {}
-        for name, fn in (("separator pass off", _sanad_no_separators), ("separator pass on", sanad)):
+        for name, fn in (("no number passes", _sanad_no_number_passes), ("separators only", _sanad_no_figures),
+                         ("figures+separators", sanad)):
             out, seconds = _timed_map(fn, paths, workers, processes=True)
             runs[name] = [t for t, _, _ in out]
             print(f"{name}: {60 * len(pages) / seconds:.1f} pages/min")
-        groups = [("held-out fonts", [f for f in fonts if f in HELD_OUT_FONTS]),
-                  ("tuning fonts", [f for f in fonts if f not in HELD_OUT_FONTS]), *((f, [f]) for f in fonts)]
-        for label, members in groups:
-            idx = [i for i, p in enumerate(pages) if p.font in members]
+        held = [f for f in fonts if f in HELD_OUT_FONTS]
+        groups = [("held-out fonts", lambda p: p.font in held),
+                  ("tuning fonts", lambda p: p.font not in held),
+                  *((f"held-out {k}", lambda p, k=k: p.font in held and p.kind == k) for k in kinds),
+                  *((f, lambda p, f=f: p.font == f) for f in fonts)]
+        for label, keep in groups:
+            idx = [i for i, p in enumerate(pages) if keep(p)]
             if not idx:
                 continue
-            row = []
+            n = sum(len(_grouped(pages[i].letter)) for i in idx)
+            print(f"{label} ({len(idx)} pages, {n} grouped numbers)")
             for name, texts in runs.items():
                 s = score([pages[i] for i in idx], [texts[i] for i in idx])
-                n = sum(len(_grouped(pages[i].letter)) for i in idx)
-                row.append(f"{name}: grouped {s['grouped_strict']:6.1%} exact/{s['grouped_lenient']:6.1%} digits "
-                           f"(of {n}), amounts {s['amount_strict']:6.1%}, CER {statistics.mean(s['cer']):.2%}")
-            print(f"{label:16s} " + " | ".join(row))
+                print(f"    {name:19s} grouped {s['grouped_strict']:6.1%} exact/{s['grouped_lenient']:6.1%} digits, "
+                      f"amounts {s['amount_strict']:6.1%}, letter no. {s['ref']:6.1%}, dates {s['date']:6.1%}, "
+                      f"CER {statistics.mean(s['cer']):.2%}")
 
 
 def _plain_fas_flags(path: str) -> str:

@@ -2,7 +2,8 @@
 
 It chooses the language per page, undoes rotation, skew, noise and uneven light when measurement
 says the page has them, then runs the passes over word boxes in order: page read -> Latin terms
-re-read -> lost lines re-read -> numbers checked -> thousands separators restored -> reading
+re-read -> lost lines re-read -> numbers checked -> numbers re-read by the figures model ->
+thousands separators restored -> reading
 order. Tesseract itself is run only by ingest/tesseract.py, through the `Reader` of
 ingest/reading.py. The choices and thresholds below
 were measured with `python -m bench.ocr` on synthetic letters (see ingest/letters.py); the
@@ -19,7 +20,7 @@ from PIL import Image
 from archive.errors import InputError
 from archive.models import WordBox
 from archive.settings import BY_NAME
-from ingest import coverage, images, numbers, passes, prepare, separators, tesseract
+from ingest import coverage, figures, images, numbers, passes, prepare, separators, tesseract
 from ingest.reading import Reader, SharedReader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
 
@@ -43,6 +44,9 @@ class OcrSettings:
     # and let the readings vote (see _check_numbers).
     digit_pass: bool = True
     digit_lang: str = "Arabic"  # reads the crops too when the Persian model's readings of a date disagree
+    # Read numbers and codes again with Sanad's figures model, which knows ٬ and letter numbers
+    # (see ingest/figures.py).
+    figures_pass: bool = True
     # Put back the thousands separators ٬ of amounts, which the Persian model cannot write (see
     # ingest/separators.py), from the shapes of the printed glyphs.
     separator_pass: bool = True
@@ -117,6 +121,8 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         words = passes.read_gaps(words, page.image, reader, read.lang_code)
     if settings.digit_pass:
         words = numbers.check_numbers(words, page.image, reader, settings.persian_lang, settings.digit_lang)
+    if settings.figures_pass:
+        words = figures.read_figures(words, page.image, reader)
     if settings.separator_pass:
         words = separators.restore_separators(words, page.image)
     unread = coverage.unread_lines(words, page.image)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from PIL import Image
@@ -40,6 +41,10 @@ class TesseractReader:
 
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return tesseract.orientation(image, timeout=self.timeout)
+
+    def lines(self, images: list[Image.Image], model: Path) -> list[list[tuple[str, float]]]:
+        """Each image read as one line with a model Sanad ships (see ingest/figures.py)."""
+        return tesseract.model_lines(images, model, timeout=self.timeout)
 
     def words_many(self, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
         """`words` of each image, with one Tesseract process for all (the model loaded once)."""
@@ -79,6 +84,10 @@ class SharedReader:
 
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return self.inner.orientation(image)
+
+    def lines(self, images: list[Image.Image], model: Path) -> list[list[tuple[str, float]]]:
+        # one call per page already reads all of that page's figure crops
+        return self.inner.lines(images, model)
 
     def done(self) -> None:
         """The calling thread makes no more calls."""

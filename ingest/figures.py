@@ -1,0 +1,208 @@
+"""Numbers and codes read again with Sanad's own figures model (ingest/models/figures.traineddata).
+
+Why: Debian's `fas` model has no ٬ ، ٫ in its unicharset, so it writes a thousands separator as
+the digit it looks most like (۵٬۴۰۰٬۰۰۰ as ۵۳۴۰۰۳۰۰۰) or drops it, and in fonts it was not trained
+on it confuses digits as well (Noto Kufi Arabic's ۴ as ۳, its comma-shaped ٬ as ۰ or ۲). The
+figures model (built by ingest/figures_train.py) knows only digits, separators, / - and the
+letters of letter numbers, and was trained on number crops like the ones cut here.
+
+`read_figures` is a pass over a page's word boxes (see ingest/passes.py): each word that is a
+number or a code, as the page read it, is cut out at three margins and all the crops are read in
+one Tesseract call, each as a line of its own; a reading replaces the word when it fits the page's reading (see `accept`) and the crops' readings
+do not disagree (see `vote`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PIL import Image
+
+from archive.models import WordBox
+from ingest.numbers import valid_date
+from ingest.reading import Reader
+
+MODEL = Path(__file__).resolve().parent / "models" / "figures.traineddata"
+
+_PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
+_ARABIC = "٠١٢٣٤٥٦٧٨٩"
+_TO_ASCII = str.maketrans(_PERSIAN + _ARABIC, "0123456789" * 2)
+# The model's labels for letters (ingest/figures_train.py, LETTERS) and back.
+_LETTERS = {"S": "ص", "Q": "ق", "M": "م", "D": "د", "B": "ب", "T": "ت", "K": "ک"}
+_FROM_LETTER = {v: k for k, v in _LETTERS.items()}
+_LABEL = re.compile(r"[0-9,./\-SQMDBTK]+")
+# A word the page read that may be a number or a code: digits, what separators are read as,
+# and at most a few letters of a letter number.
+_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-" + "".join(_LETTERS.values()) + r"]+")
+_DIGIT = re.compile(r"[0-9۰-۹٠-٩]")
+_NATIVE_DIGIT = re.compile(r"[۰-۹٠-٩]")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
+_REFERENCE = re.compile(r"\d+/[SQMDBTK]/\d+|[SQMDBTK]/\d+/\d+|\d+/\d+/[SQMDBTK]|\d+/[SQMDBTK]")
+
+
+def candidates(words: list[WordBox]) -> list[list[int]]:
+    """The words worth reading again, in groups read as one crop: numbers of two digits or more
+    and codes, with the pieces beside them on their line that the page read cut them into
+    (`۲۲۲۰` `ص/۰۰`, `۵` `۴۰۰۰۰۰`: pieces less than the text height apart)."""
+    lines: dict[int, list[int]] = {}
+    for i, w in enumerate(words):
+        lines.setdefault(w.line, []).append(i)
+    groups: list[list[int]] = []
+    for members in lines.values():
+        run: list[int] = []
+        for i in [*sorted(members, key=lambda i: words[i].left), None]:
+            if i is not None and _piece(words[i].text):
+                prev = words[run[-1]] if run else None
+                gap = words[i].left - (prev.left + prev.width) if prev else 0
+                if not run or gap < max(prev.height, words[i].height):
+                    run.append(i)
+                    continue
+            if sum(len(_DIGIT.findall(words[j].text)) for j in run) >= 2:
+                groups.append(run)
+            run = [i] if i is not None and _piece(words[i].text) else []
+    return sorted(groups)
+
+
+def _piece(text: str) -> bool:
+    # Digits must include Persian or Arabic-Indic ones: an all-ASCII "number" on a Persian page is
+    # a Latin term the fas model mangled (N95 as 895), left to the Latin pass.
+    return bool(_CANDIDATE.fullmatch(text)) and (not _DIGIT.search(text) or bool(_NATIVE_DIGIT.search(text)))
+
+
+def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model: Path = MODEL) -> list[WordBox]:
+    """The words, with numbers and codes replaced by the figures model's reading where accepted."""
+    groups = candidates(words)
+    lines = getattr(reader, "lines", None)  # a fake reader without line reads skips the pass
+    if not groups or lines is None or not model.is_file():
+        return words
+    boxes = [_union([words[i] for i in g]) for g in groups]
+    crops = [[_crop(page, b, margin) for margin in _MARGINS] for b in boxes]
+    flat = lines([c for pair in crops for c in pair], model)
+    out: list[WordBox | None] = list(words)
+    for k, (group, box) in enumerate(zip(groups, boxes)):
+        found = [f[0] for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)] if len(f) == 1]
+        # A crop read as the page read it votes for the page's reading.
+        text = vote([accept(box.text, label) or (box.text if _agrees(box.text, label) else None)
+                     for label, _ in found])
+        conf = max((c for _, c in found), default=box.conf)
+        if text is None or text == box.text:
+            continue
+        out[group[0]] = WordBox(text, box.left, box.top, box.width, box.height, max(box.conf, conf), box.line)
+        for i in group[1:]:
+            out[i] = None
+    return [w for w in out if w is not None]
+
+
+def _agrees(old: str, label: str) -> bool:
+    return bool(_LABEL.fullmatch(label)) and written(to_logical(label), old) == old
+
+
+def vote(texts: list[str | None]) -> str | None:
+    """The accepted reading of a number's crops that more of them gave than any other (None
+    abstains). The model confuses ۳ and ۴ in some crops of Noto Kufi Arabic: readings that
+    disagree leave the page's reading as it was."""
+    counts: dict[str, int] = {}
+    for t in texts:
+        if t is not None:
+            counts[t] = counts.get(t, 0) + 1
+    ranked = sorted(counts.values(), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        return None
+    return max(counts, key=counts.get)
+
+
+def _union(ws: list[WordBox]) -> WordBox:
+    """One box around pieces of a line given left to right; its text the pieces right to left,
+    as a Persian line reads them."""
+    left, top = min(w.left for w in ws), min(w.top for w in ws)
+    right, bottom = max(w.left + w.width for w in ws), max(w.top + w.height for w in ws)
+    return WordBox("".join(w.text for w in reversed(ws)), left, top, right - left, bottom - top,
+                   min(w.conf for w in ws), ws[0].line)
+
+
+# (side, top and bottom) margins of the three crops of a number, in text heights: the model was
+# trained with margins of up to a third of the text size; a high separator can reach above the box.
+_MARGINS = ((0.25, 0.12), (0.4, 0.3), (0.15, 0.22))
+
+
+def _crop(page: Image.Image, w: WordBox, margin: tuple[float, float]) -> Image.Image:
+    side, vertical = max(3, round(w.height * margin[0])), max(3, round(w.height * margin[1]))
+    return page.crop((max(0, w.left - side), max(0, w.top - vertical),
+                      min(page.width, w.left + w.width + side), min(page.height, w.top + w.height + vertical)))
+
+
+def accept(old: str, label: str) -> str | None:
+    """The figures model's reading written as the page prints it, if it is to replace `old`.
+
+    The reading must be a whole label of the model's alphabet and fit what the page read: the
+    page's reading is wrong in the separators and some digits (Noto Kufi Arabic's ۴ read as ۳),
+    rarely in the number of digits, while the model, which sees only the number, is the one that
+    loses a zero dot now and then. So:
+    - a grouped amount (1-3 digits, then groups of three) is taken when it has the page's digits
+      less those the separators were read as (or one more); if the page's reading was a grouped
+      amount too, only with as many digits;
+    - a letter number is taken when the page's reading was none, within two digits of it, or one
+      with the same number of digits in each part;
+    - a valid date when the page's reading was not one (within a digit of it), or was one of the
+      same shape (Noto Kufi Arabic's ۱۴۰۰/۰۴/۱۶, read as ۱۳۰۰/۰۳/۱۶ by the page and by every re-read
+      with the Persian model);
+    - any other number (a phone number, a count, a date of the same shape) when it has as many
+      digits as the page's reading and the same characters between them.
+    """
+    if not _LABEL.fullmatch(label):
+        return None
+    new, was = to_logical(label), _as_label(old)
+    if written(new, old) == old:
+        return None
+    nd, od = _digits(new), _digits(was)
+    if _GROUPED.fullmatch(new):
+        if _GROUPED.fullmatch(was):
+            return written(new, old) if nd == od else None
+        return written(new, old) if od - new.count(",") <= nd <= od + 1 else None
+    if _REFERENCE.fullmatch(new):
+        if _REFERENCE.fullmatch(was):
+            same = [len(p) for p in re.split(r"\D+", new)] == [len(p) for p in re.split(r"\D+", was)]
+            doubled = _DOUBLED_NINE.search(old) and od - nd == 1
+            return written(new, old) if same or doubled else None
+        return written(new, old) if abs(nd - od) <= 2 else None
+    if any(c in ",SQMDBTK" for c in new) or _GROUPED.fullmatch(was) or _REFERENCE.fullmatch(was):
+        return None
+    if "/" in new and not valid_date(new):
+        return None
+    if "/" in new and not valid_date(was):
+        return written(new, old) if abs(nd - od) <= 1 else None
+    return written(new, old) if re.sub(r"\d", "0", new) == re.sub(r"\d", "0", was) else None
+
+
+def _digits(label: str) -> int:
+    return sum(c.isdigit() for c in label)
+
+
+def to_logical(label: str) -> str:
+    """A label in the glyphs' left-to-right order as typed: digit runs (with the separators between
+    digits) stay as they are, and the runs and other characters are put right to left (the
+    model's ۹۹/ص/۱۲۳۴ is ۱۲۳۴/ص/۹۹, -۱ is ۱-)."""
+    return "".join(reversed(re.findall(r"\d+(?:[,./\-]\d+)*|.", label)))
+
+
+# The fas model writes some ۹ twice, as ۹ and as the Arabic-Indic ٩ (its unicharset holds both):
+# ۱۲۳۴/ص/۹۹٩ is one digit too long, not a different number. But it also writes a real ۹۹ as ۹٩.
+_DOUBLED_NINE = re.compile(r"۹٩|٩۹")
+
+
+def _as_label(text: str) -> str:
+    return "".join(_FROM_LETTER.get(c, c) for c in text.translate(_TO_ASCII)).replace("٬", ",").replace("،", ",")
+
+
+def written(label: str, old: str) -> str:
+    """A logical label in the digits the page's reading used: Persian unless it had only
+    Arabic-Indic or only ASCII digits; the Persian separators ٬ and ٫ go with Persian digits."""
+    if any(c in _PERSIAN for c in old) or not any(c in _ARABIC or c.isascii() and c.isdigit() for c in old):
+        digits = _PERSIAN
+    elif any(c in _ARABIC for c in old):
+        digits = _ARABIC
+    else:
+        return label  # ASCII: 5,400,000 as on an English page
+    out = label.translate(str.maketrans("0123456789", digits))
+    return "".join(_LETTERS.get(c, c) for c in out).replace(",", "٬").replace(".", "٫")
