@@ -61,6 +61,8 @@ class SharedReader:
 
     def __init__(self, inner, threads: int):
         self.inner = inner
+        if hasattr(inner, "lines"):  # figure crops: one call per page already reads all of them
+            self.lines = inner.lines
         self._running = threads
         self._queue: list[tuple[tuple[str, int], Image.Image, list]] = []
         self._waiting = 0  # threads waiting on a call
@@ -84,10 +86,6 @@ class SharedReader:
 
     def orientation(self, image: Image.Image) -> tuple[int, str]:
         return self.inner.orientation(image)
-
-    def lines(self, images: list[Image.Image], model: Path) -> list[list[tuple[str, float]]]:
-        # one call per page already reads all of that page's figure crops
-        return self.inner.lines(images, model)
 
     def done(self) -> None:
         """The calling thread makes no more calls."""
