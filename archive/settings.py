@@ -79,8 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tesseract_timeout", 300.0, "seconds one Tesseract call may take", "ocr"),
     Setting("poppler_timeout", 120.0, "seconds one poppler call may take; a PDF that takes longer is broken", "ocr"),
     # -- search --
-    Setting("search_processes", 0, "processes that run the web workbench's searches, each with the index open: "
-            "0 means one per core; 1 runs them in the web server itself", "search"),
+    Setting("search_processes", 1, "processes that run the web workbench's searches, each with the index open: "
+            "1 runs them in the web server itself; 0 means one per core", "search"),
     Setting("dictionary", "", "an English-Persian Wiktionary extract for cross-language search; empty looks "
             "beside the repository in ../shared/corpus/dictionary", "search"),
     # -- cluster --

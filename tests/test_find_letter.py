@@ -77,8 +77,8 @@ def _perspective(corners, size) -> list[float]:
 FORMS = {
     "clean scan": clean_scan,
     "phone photo": pytest.param(phone_photo, marks=pytest.mark.xfail(
-        reason="the sheet's perspective is not corrected yet (issue #13 item 4): on this photo the page "
-               "read breaks ۱۲۳۴/ص/۹۹ into pieces (۲ ص /۹) and the ۴ of ۵٬۴۰۰٬۰۰۰ is read as ۲", strict=False)),
+        reason="issue #13: even with the sheet flattened (ingest/sheet.py), this photo's reference number "
+               "and the ۴ of ۵٬۴۰۰٬۰۰۰ are still misread", strict=False)),
     "fax": fax,
 }
 

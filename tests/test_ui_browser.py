@@ -156,12 +156,15 @@ def download(page, button: str, attempts: int = 3) -> Path:
     """Click a download button until the browser saves the file; its path.
 
     Streamlit drops a click that reaches the server while a rerun is registering the button's new
-    deferred file (streamlit.runtime.media_file_manager.remove_deferred): a user clicks again, and
-    so does the test."""
+    deferred file (streamlit.runtime.media_file_manager.remove_deferred), and keeps the button
+    disabled while a deferred file is being made: a user waits for it and clicks again, and so
+    does the test."""
+    target = page.get_by_role("button", name=button)
     for attempt in range(attempts):
+        sync_api.expect(target).to_be_enabled(timeout=120_000)
         try:
-            with page.expect_download(timeout=30_000) as saved:
-                page.get_by_role("button", name=button).click()
+            with page.expect_download(timeout=45_000) as saved:
+                target.click()
             return Path(saved.value.path())
         except sync_api.TimeoutError:
             if attempt == attempts - 1:
