@@ -54,7 +54,7 @@ if managed:
     row = next(c for c in collections.listing(catalog) if c["name"] == name)
     st.caption(f"{row['documents']} documents · {len(row['members'])} members")
     st.dataframe(pd.DataFrame([{"member": u, "role": r} for u, r in row["members"].items()],
-                              columns=["member", "role"]), hide_index=True, use_container_width=True)
+                              columns=["member", "role"]), hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left.form("grant"):
         st.subheader("Give a role")
@@ -83,7 +83,7 @@ if not access.admin:
 
 st.header("Accounts")
 st.dataframe(pd.DataFrame([{"account": u.name, "admin": u.admin, "disabled": u.disabled, "created": u.created_at}
-                           for u in users]), hide_index=True, use_container_width=True)
+                           for u in users]), hide_index=True, width="stretch")
 oidc = auth.mode(archive) == "oidc"
 left, right = st.columns(2)
 with left.form("add_user", clear_on_submit=True):  # the password is not kept in the page
