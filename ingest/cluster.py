@@ -46,6 +46,7 @@ MODELS = {"fas": "tesseract-ocr-fas", "eng": "tesseract-ocr-eng", "Arabic": "tes
 POPPLER_TOOLS = ("pdfinfo", "pdftotext", "pdftoppm")
 LOCAL_COPIES = 8  # originals a worker keeps on its disk: the pages of one PDF come in a run
 LOST_DATA_TRIES = 3  # times an original is sent again after the workers holding it died
+SCATTER_TRIES = 3  # times sending an original is tried while the scheduler still answers
 
 
 # -- addresses and TLS -------------------------------------------------------------------------
@@ -339,6 +340,25 @@ class DaskExecutor:
             return ClusterUnavailable(f"lost the connection to the cluster's scheduler at {self.address} in the"
                                       " middle of the batch")
 
+        def scatter(data: bytes):
+            for _ in range(SCATTER_TRIES):
+                try:
+                    return client.scatter(data, hash=False)
+                except (CommClosedError, OSError, TimeoutError):
+                    # Either the scheduler went away (the client may still say "running" for a moment) or
+                    # the worker it chose for the bytes has just died; only the first ends the batch.
+                    if not scheduler_answers():
+                        raise lost() from None
+                    time.sleep(0.5)
+            raise lost()
+
+        def scheduler_answers() -> bool:
+            try:
+                client.nthreads()
+            except (CommClosedError, OSError, TimeoutError):
+                return False
+            return client.status == "running"
+
         def submit(job: _Job) -> None:
             try:
                 send(job)
@@ -350,11 +370,7 @@ class DaskExecutor:
         def send(job: _Job) -> None:
             if job.path not in scattered:
                 data = Path(job.path).read_bytes()  # an OSError here is the original's, not the cluster's
-                try:
-                    scattered[job.path] = client.scatter(data, hash=False)
-                except (CommClosedError, OSError, TimeoutError):
-                    # The client may still say "running" for a moment after its scheduler went away.
-                    raise lost() from None
+                scattered[job.path] = scatter(data)
             future = client.submit(run_remote, fn, job.item, uuid.uuid5(uuid.NAMESPACE_URL, job.path).hex,
                                    scattered[job.path], Path(job.path).suffix, pure=False,
                                    key=f"sanad-page-{uuid.uuid4().hex}")

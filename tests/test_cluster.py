@@ -133,11 +133,14 @@ def test_a_worker_killed_mid_page_loses_nothing_and_writes_each_page_once(cluste
     files = _texts(tmp_path / "in", held=f"%SANAD-TEST wait {go}\nthe held page\fits second page",
                    **{f"plain{i}": f"plain page {i}\fand its other page" for i in range(4)})
     seen: Counter = Counter()
-    results = []
+    results, failed = [], []
 
     def ingest():
-        results.extend(Ingestor(archive, executor=DaskExecutor(cluster), actor="test").ingest(
-            files, on_page=lambda task, n: task and seen.update([(task.document_id, task.number)])))
+        try:
+            results.extend(Ingestor(archive, executor=DaskExecutor(cluster), actor="test").ingest(
+                files, on_page=lambda task, n: task and seen.update([(task.document_id, task.number)])))
+        except BaseException as exc:  # noqa: BLE001 - shown by the assertion below, not lost in the thread
+            failed.append(exc)
 
     thread = threading.Thread(target=ingest)
     thread.start()
@@ -145,7 +148,8 @@ def test_a_worker_killed_mid_page_loses_nothing_and_writes_each_page_once(cluste
     os.kill(int(started[0].suffix[1:]), signal.SIGKILL)  # the worker process holding the page, not its nanny
     go.write_text("go")
     thread.join(timeout=600)
-    assert [r.status for r in results] == ["ingested"] * 5
+    assert not failed, f"the ingest stopped: {failed[0]!r}"
+    assert [r.status for r in results] == ["ingested"] * 5, [(r.status, r.error) for r in results]
     assert set(seen.values()) == {1} and len(seen) == 10
     pages = archive.catalog.pages(next(r.document_id for r in results if r.path.endswith("held.txt")))
     assert [p.status for p in pages] == ["done", "done"] and "the held page" in pages[0].text
