@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from archive.archive import Archive  # noqa: E402
 from archive.models import Page, WordBox  # noqa: E402
-from ui import web  # noqa: E402
+from ui import batches, web  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 NASTY = "Report <script>alert(1)</script> **x** [a](javascript:alert(1)) :red[y] $z$"
@@ -190,21 +190,21 @@ def test_batch_keeps_zips_reports_failures_and_retries(tmp_path):
         z.writestr("../../escape.txt", "a name that tries to leave the folder")
     uploads = [("../evil name?.txt", "plain text upload".encode()), ("bundle.zip", buf.getvalue()),
                ("broken.pdf", b"%PDF-1.4 this is not really a pdf")]
-    folder = web.create_batch(root, uploads, "zip test", ["z"])
-    names = sorted(f["name"] for f in json.loads((folder / web.MANIFEST).read_text())["files"])
+    folder = batches.create_batch(root, uploads, "zip test", ["z"])
+    names = sorted(f["name"] for f in json.loads((folder / batches.MANIFEST).read_text())["files"])
     assert names == ["broken.pdf", "bundle.zip", "evil name_.txt"]
     assert all((folder / "files" / n).resolve().is_relative_to(folder / "files") for n in names)
 
     def settle():
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            batch = web.load_batch(root, folder, archive.catalog)
+            batch = batches.load_batch(root, folder, archive.catalog)
             if batch.finished:
                 return batch
             time.sleep(0.3)
         raise AssertionError("ingest did not finish")
 
-    web.start_ingest(root, folder)
+    batches.start_ingest(root, folder)
     batch = settle()
     status = {f.name: f.status for f in batch.files}
     # The ZIP is kept as an original and each file in it becomes a document of its own; a member
@@ -216,8 +216,8 @@ def test_batch_keeps_zips_reports_failures_and_retries(tmp_path):
     assert broken.error  # the reason is shown
 
     # Retry: the file runs again and its new outcome replaces the old one
-    web.start_ingest(root, folder, ["broken.pdf"])
-    assert not web.load_batch(root, folder, archive.catalog).finished
+    batches.start_ingest(root, folder, ["broken.pdf"])
+    assert not batches.load_batch(root, folder, archive.catalog).finished
     batch = settle()
     assert next(f for f in batch.files if f.name == "broken.pdf").status == "failed"
     assert len(archive.catalog.list_documents()) == 5
@@ -278,19 +278,19 @@ def test_uploaded_bytes_are_on_disk_once(tmp_path):
     archive = Archive(root)
     big = os.urandom(3 << 20) + b"\nnot a document format"
     text = "an uploaded note about prisons".encode()
-    folder = web.create_batch(root, [("big.bin", io.BytesIO(big)), ("note.txt", io.BytesIO(text))], "s", [])
-    files = {f["name"]: f["sha256"] for f in json.loads((folder / web.MANIFEST).read_text())["files"]}
+    folder = batches.create_batch(root, [("big.bin", io.BytesIO(big)), ("note.txt", io.BytesIO(text))], "s", [])
+    files = {f["name"]: f["sha256"] for f in json.loads((folder / batches.MANIFEST).read_text())["files"]}
     for name, sha in files.items():
         assert os.path.samefile(folder / "files" / name, archive.store.path_for(sha))
     assert (folder / "files" / "big.bin").read_bytes() == big
 
-    web.start_ingest(root, folder)
+    batches.start_ingest(root, folder)
     deadline = time.monotonic() + 120
-    while not (batch := web.load_batch(root, folder, archive.catalog)).finished and time.monotonic() < deadline:
+    while not (batch := batches.load_batch(root, folder, archive.catalog)).finished and time.monotonic() < deadline:
         time.sleep(0.3)
     status = {f.name: f.status for f in batch.files}
     assert status == {"big.bin": "failed", "note.txt": "ingested"}, batch.files
-    assert web.release_stored_files(folder, batch, archive.store.originals) == 1
+    assert batches.release_stored_files(folder, batch, archive.store.originals) == 1
     # the ingested file lives in originals/ only; the failed one keeps its inbox name for Retry
     assert sorted(p.name for p in (folder / "files").iterdir()) == ["big.bin"]
     assert os.stat(archive.store.path_for(files["note.txt"])).st_nlink == 1
@@ -314,9 +314,9 @@ def test_upload_onto_a_full_disk_is_named_and_leaves_no_batch(tmp_path):
         root = mount / "archive"
         Archive(root).close()
         with pytest.raises(DiskFull, match="is full"):
-            web.create_batch(root, [("a.bin", io.BytesIO(b"x" * (1 << 20))), ("b.bin", io.BytesIO(b"y" * (3 << 20)))],
+            batches.create_batch(root, [("a.bin", io.BytesIO(b"x" * (1 << 20))), ("b.bin", io.BytesIO(b"y" * (3 << 20)))],
                              "s", [])
-        assert web.list_batches(root) == [] and list(web.inbox(root).iterdir()) == []
+        assert batches.list_batches(root) == [] and list(batches.inbox(root).iterdir()) == []
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
@@ -350,9 +350,9 @@ def test_submitted_uploads_are_not_kept_in_memory(tmp_path, monkeypatch):
 
     archive = Archive(root)
     try:  # the batch is left to finish first: its ingest writes into tmp_path
-        [folder] = list(web.inbox(root).iterdir())
+        [folder] = list(batches.inbox(root).iterdir())
         deadline = time.monotonic() + 120
-        while not web.load_batch(root, folder, archive.catalog).finished and time.monotonic() < deadline:
+        while not batches.load_batch(root, folder, archive.catalog).finished and time.monotonic() < deadline:
             time.sleep(0.3)
         assert archive.store.path_for(hashlib.sha256(payload).hexdigest()).read_bytes() == payload
     finally:

@@ -218,12 +218,12 @@ def batches(root) -> list:
     """The upload batches whose collection this person may read (their file names are theirs)."""
     import json
 
-    from ui import web
+    from ui import batches
 
     out = []
-    for folder in web.list_batches(root):
+    for folder in batches.list_batches(root):
         try:
-            manifest = json.loads((folder / web.MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads((folder / batches.MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         if current().may_read([manifest.get("collection") or collections.DEFAULT]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive.errors import IndexNotReady, QueryError, SanadError
+from archive.errors import QueryError, SanadError
 from search.index import SearchIndex
 from ui import auth, listing, matches, web
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import auth, listing, web
+from ui import auth, batches, listing, web
 
 archive = web.get_archive()
 catalog = archive.catalog
@@ -20,7 +20,7 @@ c[2].metric("Ready", counts.get("done", 0))
 c[3].metric("Processing", counts.get("processing", 0) + counts.get("pending", 0))
 c[4].metric("Failed", counts.get("failed", 0))
 
-running = [b for b in (web.load_batch(root, f, catalog) for f in auth.batches(root)[:50]) if not b.finished]
+running = [b for b in (batches.load_batch(root, f, catalog) for f in auth.batches(root)[:50]) if not b.finished]
 if running:
     files = sum(len(b.files) for b in running)
     st.info(f"{len(running)} upload batch(es) with {files} file(s) are being processed; see the Upload page.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import SanadError
-from ui import auth, web
+from ui import auth, batches, web
 
 archive = web.get_archive()
 root = archive.root.resolve()
@@ -34,16 +34,16 @@ if submitted:
         folder = None
         try:
             # Written to disk in chunks; the archive then holds each file's bytes once.
-            folder = web.create_batch(root, [(f.name, f) for f in files], source.strip(), tag_list,
+            folder = batches.create_batch(root, [(f.name, f) for f in files], source.strip(), tag_list,
                                       collection=collection)
         except SanadError as exc:  # the disk is full: nothing was started, the files can be sent again
             st.error(f"The files could not be saved: {exc}")
         finally:
             count = len(files)
-            web.forget_uploads(files, "upload_files")  # else Streamlit keeps them in memory until the session ends
+            batches.forget_uploads(files, "upload_files")  # else Streamlit keeps them in memory until the session ends
             del files
         if folder is not None:
-            web.start_ingest(root, folder)
+            batches.start_ingest(root, folder)
             st.success(f"{count} file(s) received; processing has started.")
 
 STATUS = {"waiting": ":grey[waiting]", "processing": ":blue[processing …]", "ingested": ":green[added]",
@@ -52,8 +52,8 @@ STATUS = {"waiting": ":grey[waiting]", "processing": ":blue[processing …]", "i
 
 def show_batch(folder, latest: bool) -> bool:
     """Draw one batch; True while it is still being processed."""
-    batch = web.load_batch(root, folder, archive.catalog)
-    web.release_stored_files(folder, batch, archive.store.originals)
+    batch = batches.load_batch(root, folder, archive.catalog)
+    batches.release_stored_files(folder, batch, archive.store.originals)
     done = sum(f.status in ("ingested", "duplicate", "failed") for f in batch.files)
     failed = sum(f.status == "failed" for f in batch.files)
     label = f"Batch {batch.created} · {done}/{len(batch.files)} files"
@@ -81,7 +81,7 @@ def show_batch(folder, latest: bool) -> bool:
                     st.caption("Same bytes as a document already in the archive: recorded as a new receipt.")
             if state.status == "failed" and not batch.running and (folder / "files" / state.name).exists():
                 if cols[3].button("Retry", key=f"retry_{batch.id}_{state.name}"):
-                    web.start_ingest(root, folder, [state.name])
+                    batches.start_ingest(root, folder, [state.name])
                     st.rerun()
             elif state.document_id and state.status in ("ingested", "duplicate"):
                 cols[3].page_link("views/document.py", label="Open",
@@ -95,11 +95,11 @@ if not folders:
     st.stop()
 
 st.subheader("Recent uploads")
-busy = any(not web.load_batch(root, f, archive.catalog).finished for f in folders)
+busy = any(not batches.load_batch(root, f, archive.catalog).finished for f in folders)
 
 
 @st.fragment(run_every=2 if busy else None)
-def batches() -> None:
+def batch_list() -> None:
     still_busy = False
     for number, folder in enumerate(folders):
         still_busy |= show_batch(folder, latest=number == 0)
@@ -107,4 +107,4 @@ def batches() -> None:
         st.rerun()  # everything finished: stop refreshing
 
 
-batches()
+batch_list()
