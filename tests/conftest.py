@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,3 +102,56 @@ def make_text_pdf(path: Path, pages: list[str]) -> Path:
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(bytes(out))
     return path
+
+
+def wait_until(predicate, timeout: float, what: str, step: float = 0.5):
+    """The predicate's first true value, tried every ``step`` seconds for ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@contextmanager
+def served(cmd: list[str], log_path: Path, ready_url: str, what: str, timeout: float = 60, env: dict | None = None):
+    """A server process started by a test, in its own session, its output in ``log_path``: yields
+    once ``ready_url`` answers 200, and stops it and everything it started afterwards (SIGTERM,
+    then SIGKILL after 10 s)."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def answers():
+        assert proc.poll() is None, f"{what} ended:\n{log_path.read_text()}"
+        try:
+            with urllib.request.urlopen(ready_url, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, timeout, what)
+        yield proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def two_collections(sanad: Sanad, top: Path) -> dict[str, str]:
+    """Team-mode tests' archive: a.pdf in collection A, b.pdf in B; the two documents' ids by name."""
+    a = make_text_pdf(top / "a.pdf", ["walrus harbour report from the north desk"])
+    b = make_text_pdf(top / "b.pdf", ["walrus memo about zanzibarite contracts"])
+    sanad("collections", "create", "A")
+    sanad("collections", "create", "B")
+    sanad("ingest", "--collection", "A", "--source", "north desk", "--tag", "alpha", str(a))
+    sanad("ingest", "--collection", "B", "--source", "secret desk", "--tag", "bravo", str(b))
+    return {d["filename"]: d["document_id"] for d in sanad.json("list")}

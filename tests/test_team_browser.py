@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import (ARGS, CHROMIUM, SCREENSHOTS, _no_errors, _wait, assert_only_this_browser_gets, download,
+from tests.conftest import REPO, Sanad, two_collections
+from tests.test_ui_browser import browser  # noqa: F401 - the shared Chromium fixture
+from tests.test_ui_browser import (CHROMIUM, SCREENSHOTS, _no_errors, _wait, assert_only_this_browser_gets, download,
                                    saved_download, serve)
 
 if not Path(CHROMIUM).exists():
@@ -37,27 +38,13 @@ def _add_user(sanad: Sanad, name: str, admin: bool = False) -> None:
 def team(tmp_path_factory):
     top = tmp_path_factory.mktemp("team-ui")
     sanad = Sanad(top / "archive")
-    a = make_text_pdf(top / "a.pdf", ["walrus harbour report from the north desk"])
-    b = make_text_pdf(top / "b.pdf", ["walrus memo about zanzibarite contracts"])
-    sanad("collections", "create", "A")
-    sanad("collections", "create", "B")
-    sanad("ingest", "--collection", "A", "--source", "north desk", "--tag", "alpha", str(a))
-    sanad("ingest", "--collection", "B", "--source", "secret desk", "--tag", "bravo", str(b))
+    ids = two_collections(sanad, top)
     for name, admin in (("vera", False), ("ada", True), ("lou", False)):
         _add_user(sanad, name, admin)
     sanad("collections", "grant", "A", "vera", "--role", "viewer")
-    ids = {d["filename"]: d["document_id"] for d in sanad.json("list")}
 
     with serve(sanad.archive_dir, top / "server.log", "--team") as base:
         yield base, sanad, ids
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _login(page, base: str, name: str, password: str = PASSWORD, path: str = "/", expect_ok: bool = True):

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import (ARGS, CHROMIUM, _free_port, _no_errors, _wait, assert_only_this_browser_gets,
+from tests.conftest import REPO, Sanad, served, two_collections
+from tests.test_ui_browser import browser  # noqa: F401 - the shared Chromium fixture
+from tests.test_ui_browser import (CHROMIUM, _free_port, _no_errors, assert_only_this_browser_gets,
                                    saved_download, serve)
 
 if not Path(CHROMIUM).exists():
@@ -45,40 +44,20 @@ PEOPLE = [
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory):
     port = _free_port()
-    log = open(tmp_path_factory.mktemp("oidc") / "provider.log", "w")
     cmd = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)]
     for person in PEOPLE:
         cmd += ["--user-claims", json.dumps(person)]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-
-    def up():
-        assert proc.poll() is None, Path(log.name).read_text()
-        try:
-            with urllib.request.urlopen(base + "/.well-known/openid-configuration", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    try:
-        _wait(up, 60, "the OpenID provider")
+    with served(cmd, tmp_path_factory.mktemp("oidc") / "provider.log", base + "/.well-known/openid-configuration",
+                "the OpenID provider"):
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def team(provider, tmp_path_factory):
     top = tmp_path_factory.mktemp("team-oidc")
     sanad = Sanad(top / "archive")
-    a = make_text_pdf(top / "a.pdf", ["walrus harbour report from the north desk"])
-    b = make_text_pdf(top / "b.pdf", ["walrus memo about zanzibarite contracts"])
-    sanad("collections", "create", "A")
-    sanad("collections", "create", "B")
-    sanad("ingest", "--collection", "A", str(a))
-    sanad("ingest", "--collection", "B", str(b))
+    two_collections(sanad, top)
     sanad("users", "add", "oona@example.org", "--oidc")
     sanad("users", "add", "ada@example.org", "--oidc", "--admin")
     sanad("collections", "grant", "A", "oona@example.org", "--role", "viewer")
@@ -92,14 +71,6 @@ def team(provider, tmp_path_factory):
             yield base, sanad, settings
     finally:
         os.environ.pop("SANAD_OIDC_CLIENT_SECRET", None)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _oidc_login(page, base: str, subject: str) -> None:

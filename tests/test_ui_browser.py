@@ -10,11 +10,8 @@ import csv
 import hashlib
 import io
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
@@ -22,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_text_pdf
+from tests.conftest import REPO, make_text_pdf, served, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -51,14 +48,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _wait(predicate, timeout: float, what: str, step: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+_wait = wait_until
 
 
 @contextmanager
@@ -66,30 +56,11 @@ def serve(root: Path, log_path: Path, *options: str):
     """The real `sanad ui` on a free port, its output in ``log_path``: yields its base URL once it
     answers, and stops it (and everything it started in its session) afterwards."""
     port = _free_port()
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "--archive", str(root), "ui", *options,
-                             "--port", str(port)], cwd=REPO, env=os.environ | {"PYTHONPATH": str(REPO)},
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        assert proc.poll() is None, log_path.read_text()
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    try:
-        _wait(healthy, 60, "the Streamlit server")
+    cmd = [sys.executable, "-m", "ui.cli", "--archive", str(root), "ui", *options, "--port", str(port)]
+    with served(cmd, log_path, base + "/_stcore/health", "the Streamlit server",
+                env=os.environ | {"PYTHONPATH": str(REPO)}):
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +91,7 @@ def _wait_for_ingests(root: Path, timeout: float = 120) -> None:
 
 @pytest.fixture(scope="module")
 def browser():
+    """Debian's Chromium through Playwright, one per test module (the team tests use it too)."""
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
