@@ -281,6 +281,9 @@ class _Segment:
         scores are left at 0 where that saves work."""
         if isinstance(q, Q.Phrase) and q.slop == 1:
             return self._phrase(q, pages)
+        if not scored and _terms_of_one_field(q) and _terms_of_one_field(q)[0].fieldname in KEPT_FILTERS:
+            part = self._terms_filter(q)
+            return part if pages is None else _Part(part.mask[pages], part.score[pages])
         children = self._children(q)
         if children is None:  # a leaf: computed once on all pages
             kept = self._leaves.get((id(q), scored))
@@ -341,6 +344,21 @@ class _Segment:
         # a segment's pages only ever get deleted: its number of deletions dates what it holds
         mask = postings.per_segment(self.reader, ("filter", self.reader.segment().deleted_count(), q), compute)
         return _Part(mask, np.zeros(self.size))
+
+    def _terms_filter(self, q) -> _Part:
+        """The pages of a Term, or an Or of Terms of one field, that only filters, kept per segment:
+        team mode wraps every search of a member in their collections, a filter that stays the
+        same from one search to the next and would otherwise be read from the postings each time."""
+        terms = _terms_of_one_field(q)
+        field_name = terms[0].fieldname
+        words = sorted({t.text for t in terms})
+
+        def compute():
+            mask = self._any_term(field_name, words, 1.0, scored=False).mask
+            mask.flags.writeable = False  # shared by every search that uses the filter
+            return mask
+        what = ("terms", self.reader.segment().deleted_count(), field_name, tuple(words))
+        return _Part(postings.per_segment(self.reader, what, compute), np.zeros(self.size))
 
     def _expanded(self, q: Q.MultiTerm) -> list:
         return [text for _, text in q.expanded_terms(self.reader) if text]
@@ -449,6 +467,21 @@ class _Segment:
                 starts &= {p - step for p in positions(values[step][where[step][i]])}
             ok[i] = bool(starts)
         return ok
+
+
+# Fields whose filters are kept from one search to the next: few values, the same in every search
+# of a member (a document id's filter is not: one per page viewed, it would push out what matters).
+KEPT_FILTERS = ("collections",)
+
+
+def _terms_of_one_field(q) -> list | None:
+    """The Terms of ``q`` when it is a Term or an Or of plain Terms of one field, else None."""
+    if type(q) is Q.Term:
+        return [q]
+    if type(q) is Q.Or and q.subqueries and not q.minmatch and all(type(t) is Q.Term for t in q.subqueries) \
+            and len({t.fieldname for t in q.subqueries}) == 1:
+        return list(q.subqueries)
+    return None
 
 
 def _combine(kind: str, parts: list[_Part], factor: float) -> _Part:

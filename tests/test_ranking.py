@@ -48,6 +48,7 @@ def _pages(count: int):
                "title": " ".join(text.split()[:3]), "text": text, "exact": text, "stem": text,
                "lang": "en" if english else "fa", "source": rng.choice(["customs office", "central bank"]),
                "tags": rng.choice(["urgent", "audit,urgent", ""]),
+               "collections": ["desk-a", "desk-b", "desk-a,shared"][i // 3 % 3],
                "dates": (datetime(2019, 6, 1) + timedelta(days=7 * i)).strftime("%Y%m%d"),
                "added": datetime(2024, 1, 1) + timedelta(minutes=i)}
 
@@ -280,6 +281,22 @@ def test_filters_narrow_without_changing_scores(ix):
             docs, scores = ranking.all_scores(searcher, parse_query(text, ix.schema))
             assert 0 < len(docs) <= len(plain)
             assert all(score == plain[docnum] for docnum, score in zip(docs.tolist(), scores.tolist()))
+
+
+def test_a_members_collection_filter_is_whooshs_and_read_once_for_every_search(ix, monkeypatch):
+    from search.searching import access_filter
+
+    read = []
+    any_term = ranking._Segment._any_term
+    monkeypatch.setattr(ranking._Segment, "_any_term",
+                        lambda self, field, *a, **k: read.append(field) or any_term(self, field, *a, **k))
+    with ix.searcher(weighting=weighting()) as searcher:
+        for readable in ({"desk-a"}, {"desk-b", "shared"}):
+            for text in ("زلزله", '"زلزله بم"', "oil contract", "بازس*"):
+                query = access_filter(parse_query(text, ix.schema), frozenset(readable))
+                _same(ranking.all_scores(searcher, query), _whoosh(searcher, query))
+    # the filter's pages were read once per segment and member, not once per search
+    assert read.count("collections") == 2 * len(list(searcher.leaf_searchers()))
 
 
 def test_a_search_of_filters_only_lists_the_newest_first(ix):
