@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ingest.letters import FONT_FILES, _Fonts
+from ingest.letters import FONT_FILES, Fonts
 
 MODEL_NAME = "figures"
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -135,7 +135,7 @@ def render_line(text: str, script: str, font: str, rng: random.Random) -> Image.
     visual order, cropped with a margin like a word box re-read from a page, and damaged at random
     like scans, faxes and phone photos."""
     px = rng.randint(34, 66)
-    fonts = _Fonts(font, px)
+    fonts = Fonts(font, px)
     page = Image.new("L", (px * (len(text) + 4), px * 3), 255)
     draw = ImageDraw.Draw(page)
     if script == "latin":
@@ -187,7 +187,7 @@ def write_lines(outdir: Path, fonts: list[str], per_font: int, seed: int) -> lis
     for k, font in enumerate(fonts):
         rng = random.Random(seed * 1000 + k)
         images, boxes = [], []
-        fonts_obj = _Fonts(font, 40)
+        fonts_obj = Fonts(font, 40)
         while len(images) < per_font:
             text, script = number_line(rng)
             if any(fonts_obj.font_for(c) is fonts_obj.latin for c in text if not c.isascii()):

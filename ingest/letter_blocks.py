@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from ingest.letters import A4_MM, Letter, _draw_rtl, _Fonts, _facts, fa
+from ingest.letters import A4_MM, Fonts, Letter, draw_rtl, fa, facts
 
 # (name, unit, quantity range, step): the item lines of the letter the issue was reported on.
 _BLOCK_ITEMS = [
@@ -41,7 +41,7 @@ class Placed:
 
 def make_block_letter(seed: int) -> tuple[Letter, list[Placed]]:
     """The letter (ground truth in reading order) and where each of its lines is printed."""
-    f = _facts(seed)
+    f = facts(seed)
     rng = random.Random(seed * 7 + 1)
     number = f"{fa(f.ref)}/ص/{fa(f.year % 100, 2)}"
     date = f"{fa(f.year)}/{fa(f.month, 2)}/{fa(f.day, 2)}"
@@ -83,12 +83,12 @@ def make_block_letter(seed: int) -> tuple[Letter, list[Placed]]:
 def render_blocks(placed: list[Placed], font: str = "nazli", dpi: int = 300, point_size: float = 13) -> Image.Image:
     """An A4 grayscale page with each line drawn right-to-left from its block's right edge."""
     width, height = (round(mm / 25.4 * dpi) for mm in A4_MM)
-    fonts = _Fonts(font, round(point_size * dpi / 72))
+    fonts = Fonts(font, round(point_size * dpi / 72))
     pitch = round(fonts.px * 1.9)
     top = round(20 / 25.4 * dpi) + round(fonts.px * 1.1)
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
     for p in placed:
-        _draw_rtl(draw, p.text, round(p.right_mm / 25.4 * dpi), top + p.row * pitch, fonts)
+        draw_rtl(draw, p.text, round(p.right_mm / 25.4 * dpi), top + p.row * pitch, fonts)
     page.info["dpi"] = (dpi, dpi)
     return page

@@ -109,7 +109,7 @@ _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "A
 
 
 @dataclass
-class _Facts:
+class Facts:
     """The events of one letter, shared by its Persian and English renderings."""
 
     ref: int
@@ -128,7 +128,7 @@ class _Facts:
     phone: str
 
 
-def _facts(seed: int) -> _Facts:
+def facts(seed: int) -> Facts:
     rng = random.Random(seed)
     chosen = rng.sample(range(len(_ITEMS)), 4)
     if 0 not in chosen:  # every letter asks for N95 masks: the Latin term OCR must keep
@@ -138,7 +138,7 @@ def _facts(seed: int) -> _Facts:
         lo, hi = _ITEMS[i][4]
         items.append((i, rng.randint(lo, hi) * _ITEMS[i][5]))
     day = rng.randint(1, 28)
-    return _Facts(
+    return Facts(
         ref=rng.randint(100, 9999),
         year=rng.choice([1398, 1399, 1400]),
         month=rng.randint(1, 12),
@@ -158,7 +158,7 @@ def _facts(seed: int) -> _Facts:
 
 def make_letter(seed: int) -> Letter:
     """A Persian official letter from a prisons authority asking the health ministry for supplies."""
-    f = _facts(seed)
+    f = facts(seed)
     province = _PROVINCES[f.province]
     number = f"{fa(f.ref)}/ص/{fa(f.year % 100, 2)}"
     date = f"{fa(f.year)}/{fa(f.month, 2)}/{fa(f.day, 2)}"
@@ -207,7 +207,7 @@ def make_letter(seed: int) -> Letter:
 
 def make_english_report(seed: int) -> Letter:
     """An English report page about the same events, for language-detection tests."""
-    f = _facts(seed)
+    f = facts(seed)
     province = _PROVINCES_EN[f.province]
     # The Jalali year starts in March: close enough for a synthetic report's Gregorian date.
     greg_year = f.year + 621
@@ -260,7 +260,7 @@ def _units(line: str) -> list[tuple[str, bool]]:
     return units
 
 
-class _Fonts:
+class Fonts:
     """A Persian font plus a Latin fallback.
 
     Pillow has no font fallback, and these Persian fonts lack Latin letters (all of them) or even
@@ -322,7 +322,7 @@ def render(letter: Letter, font: str = "nazli", dpi: int = 300, point_size: floa
 
     size = point_size
     while True:
-        fonts = _Fonts(font, round(size * dpi / 72))
+        fonts = Fonts(font, round(size * dpi / 72))
         pitch = round(fonts.px * 1.9)
         widest = max(fonts.line_width(line, rtl, scratch) for line in letter.lines)
         if (widest <= width - 2 * margin and pitch * len(letter.lines) <= height - 2 * margin) or size < 7:
@@ -334,7 +334,7 @@ def render(letter: Letter, font: str = "nazli", dpi: int = 300, point_size: floa
     baseline = margin + round(fonts.px * 1.1)
     for line in letter.lines:
         if rtl:
-            _draw_rtl(draw, line, width - margin, baseline, fonts)
+            draw_rtl(draw, line, width - margin, baseline, fonts)
         else:
             draw.text((margin, baseline), line, font=fonts.main, fill=0, anchor="ls")
         baseline += pitch
@@ -342,7 +342,7 @@ def render(letter: Letter, font: str = "nazli", dpi: int = 300, point_size: floa
     return page
 
 
-def _draw_rtl(draw: ImageDraw.ImageDraw, line: str, right: int, baseline: int, fonts: _Fonts) -> None:
+def draw_rtl(draw: ImageDraw.ImageDraw, line: str, right: int, baseline: int, fonts: Fonts) -> None:
     # In a right-to-left line, units follow one another from right to left in logical order; a
     # left-to-right unit is drawn from its own left edge.
     x = right

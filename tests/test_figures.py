@@ -99,7 +99,7 @@ def test_no_held_out_font_is_trained_on():
 # crops' readings disagree and the page's reading is kept: see bench.ocr --separators.)
 @pytest.mark.parametrize("font", ["naskh_bold", "dejavu_cond"])
 def test_model_reads_amounts_and_letter_numbers(font):
-    from ingest.letters import _draw_rtl, _Fonts
+    from ingest.letters import draw_rtl, Fonts
     from ingest.reading import TesseractReader
     from PIL import ImageDraw
 
@@ -109,7 +109,7 @@ def test_model_reads_amounts_and_letter_numbers(font):
     draw = ImageDraw.Draw(page)
     words = []
     for k, text in enumerate(printed):
-        _draw_rtl(draw, text, 850, 90 + 140 * k, _Fonts(font, 54))
+        draw_rtl(draw, text, 850, 90 + 140 * k, Fonts(font, 54))
         band = page.crop((0, 140 * k, 900, 140 * (k + 1))).point(lambda v: 255 - v)
         left, top, right, bottom = band.getbbox()
         words.append(WordBox(misread[k], left, top + 140 * k, right - left, bottom - top, 50.0, k))

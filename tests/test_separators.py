@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from archive.models import WordBox
-from ingest.letters import _draw_rtl, _Fonts
+from ingest.letters import draw_rtl, Fonts
 from ingest.separators import classify, glyphs, rebuild, restore_separators
 
 TUNING_FONTS = ["nazli", "titr", "homa", "naskh", "notosans", "dejavu"]  # bench.ocr's FONTS
@@ -16,7 +16,7 @@ TUNING_FONTS = ["nazli", "titr", "homa", "naskh", "notosans", "dejavu"]  # bench
 def _rendered(text: str, font: str) -> tuple[Image.Image, WordBox]:
     """`text` printed at letter size (13 pt at 300 dpi) and the word box around its ink."""
     page = Image.new("L", (900, 120), 255)
-    _draw_rtl(ImageDraw.Draw(page), text, 850, 80, _Fonts(font, 54))
+    draw_rtl(ImageDraw.Draw(page), text, 850, 80, Fonts(font, 54))
     left, top, right, bottom = page.point(lambda v: 255 - v).getbbox()
     return page, WordBox("", left, top, right - left, bottom - top, 90.0, 0)
 
@@ -43,7 +43,7 @@ def test_separators_restored(font, misread):
 
 def test_english_amount_keeps_its_commas():
     page = Image.new("L", (900, 120), 255)
-    ImageDraw.Draw(page).text((50, 80), "5,400,000", font=_Fonts("latin", 54).main, fill=0, anchor="ls")
+    ImageDraw.Draw(page).text((50, 80), "5,400,000", font=Fonts("latin", 54).main, fill=0, anchor="ls")
     left, top, right, bottom = page.point(lambda v: 255 - v).getbbox()
     box = WordBox("5,400,000", left, top, right - left, bottom - top, 90.0, 0)
     assert [w.text for w in restore_separators([box], page)] == ["5,400,000"]
