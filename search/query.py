@@ -57,12 +57,37 @@ _LANGS = {"fa": ("fa", "mixed"), "en": ("en", "mixed"), "mixed": ("mixed",)}
 _LEX_RE = re.compile(r'\s*(?:(\()|(\))|"([^"]*)"|(\S+?)(?=[\s()"]|$)|(")|(\S))')
 _FIELD_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.S)
 _FUZZY_RE = re.compile(r"^(.+?)~(\d?)$", re.S)
+_MARKED_RE = re.compile(r"[*~]\d?$")
 
 
 @dataclass
 class _Word:
     exact: str  # as the exact field has it
     stem: str | None  # as the text field has it; None for a stopword
+    leaf: int = -1  # its Leaf in Parsed.leaves; -1 when it has none
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A plain word or a quoted phrase as typed, and the clause the parser made of it: the places
+    search.expansion ORs alternatives into. Words under a NOT, filters, prefixes and fuzzy words
+    have no Leaf: what they ask for is not widened."""
+    kind: str  # "word" (a word with its detached affix, نهنگ ها) or "phrase" (quotes taken off)
+    text: str
+    clause: object | None  # a node of Parsed.tree; None for a stopword, which has no clause
+    stretch: int = -1  # plain words typed next to each other share one (a phrase: -1)
+
+
+@dataclass(frozen=True, eq=False)
+class Parsed:
+    """A query parsed once. ``tree`` is the parser's query before Whoosh's normalize flattens it,
+    so that each Leaf's clause and each compound is still a node of it; ``query`` is the
+    normalized tree, what is searched for the words as typed."""
+    text: str
+    tree: object
+    query: object
+    leaves: tuple[Leaf, ...] = ()
+    compounds: tuple[tuple[object, int, int], ...] = ()  # (clause, Leaf of each word; -1: none)
 
 
 _PERSIAN_WORD = re.compile(r"[\u0621-\u06d5]+")
@@ -72,6 +97,7 @@ _PERSIAN_WORD = re.compile(r"[\u0621-\u06d5]+")
 class _Tok:
     kind: str  # word, phrase, lparen, rparen, and, or, not, neg
     text: str = ""
+    apart: bool = True  # a phrase that does not stick to the word before it (see Parser.phrase)
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,7 +131,8 @@ def _lex(text: str) -> list[_Tok]:
         elif rparen:
             toks.append(_Tok("rparen"))
         elif phrase is not None:
-            toks.append(_Tok("phrase", phrase))
+            before = m.start(3) - 2  # the character before the opening quote
+            toks.append(_Tok("phrase", phrase, before < 0 or text[before].isspace() or text[before] == "("))
         elif lone_quote or other:
             # an unbalanced quote: the rest is read as plain words
             continue
@@ -155,6 +182,10 @@ class _Parser:
         self.keep_stopwords = keep_stopwords
         self.dropped_stopwords = False
         self.plain: list[_Word] | None = None  # the item just read, when it was plain words
+        self.leaves: list[Leaf] = []
+        self.compounds: list[tuple[Q.Query, int, int]] = []
+        self.negated = 0  # inside a NOT or -: nothing read there gets a Leaf
+        self.stretch, self.last_word = -1, -2  # the current stretch; the token of its last word
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -197,7 +228,9 @@ class _Parser:
             required_next = False
             items.append(item)
         self.plain = None
-        return _combine(items + _compounds(runs))
+        pairs = _compounds(runs)
+        self.compounds += [(item[1], a, b) for item, a, b in pairs]
+        return _combine(items + [item for item, _, _ in pairs])
 
     def or_group(self, depth: int):
         self.plain = None
@@ -226,7 +259,9 @@ class _Parser:
             if nxt is None or nxt.kind in ("rparen", "and", "or"):
                 # a lone NOT is just the word "not"; a lone "-" is nothing
                 return self.words("NOT") if tok.kind == "not" else None
+            self.negated += 1
             inner = self.unary(depth)
+            self.negated -= 1
             self.plain = None
             if inner is None:
                 return None
@@ -236,7 +271,7 @@ class _Parser:
             self.plain = None
             return item
         if tok.kind == "phrase":
-            return self.phrase(tok.text)
+            return self.phrase(tok.text, tok.apart)
         if tok.kind == "rparen":
             return None
         return self.word(tok.text)
@@ -255,10 +290,19 @@ class _Parser:
         fm = _FUZZY_RE.match(word)
         if fm and len(fm.group(1)) >= 2:
             return _fuzzy(fm.group(1), int(fm.group(2) or 1))
-        return self.words(word.strip("*~"))
+        # a word with a colon or a lone * or ~ reads as plain words but asks for something else
+        plain = not self.negated and ":" not in word and not _MARKED_RE.search(word)
+        return self.words(word.strip("*~"), leaf=plain)
 
-    def words(self, text: str):
-        """Plain words: one clause per analysed word, stemmed and exact lookups summed."""
+    def words(self, text: str, leaf: bool = False):
+        """Plain words: one clause per analysed word, stemmed and exact lookups summed. With
+        ``leaf``, the clause is recorded as a Leaf of the stretch of words typed next to it."""
+        index = -1
+        if leaf:
+            at = self.i - 1  # the token just taken
+            if at - 1 != self.last_word:
+                self.stretch += 1
+            self.last_word, index = at, len(self.leaves)
         exact = [(t.startchar, t.text) for t in _EXACT(text, chars=True, mode="query")]
         stems = {t.startchar: t.text for t in _TEXT(text, chars=True, mode="query")}
         roots = {t.startchar: t.text for t in _STEM(text, chars=True, mode="query")} if STEM_BOOST > 0 else {}
@@ -266,31 +310,42 @@ class _Parser:
         self.plain = []
         for start, term in exact:
             stem = stems.get(start)
-            self.plain.append(_Word(term, stem))
+            self.plain.append(_Word(term, stem, index))
             if stem is None and not self.keep_stopwords:
                 self.dropped_stopwords = True
                 continue
             clauses.append(_word_clause(term, stem, roots.get(start)))
-        if not clauses:
-            return None
-        return ("should", clauses[0] if len(clauses) == 1 else Q.And(clauses))
+        clause = None if not clauses else clauses[0] if len(clauses) == 1 else Q.And(clauses)
+        if leaf:
+            self.leaves.append(Leaf("word", text, clause, self.stretch))
+        return None if clause is None else ("should", clause)
 
-    def phrase(self, text: str):
-        exact = [t.text for t in _EXACT(text, mode="query")]
-        stems = [t.text for t in _TEXT(text, mode="query")]
-        if not exact:
-            return None
-        if len(exact) == 1:
-            if exact[0] in self.whole:
-                return ("should", _whole_word(exact[0]))
-            roots = [t.text for t in _STEM(text, mode="query")] if STEM_BOOST > 0 else []
-            return ("should", _word_clause(exact[0], stems[0] if stems else None, roots[0] if roots else None))
-        alternatives = [Q.Phrase("exact", exact, boost=1.0 + EXACT_BOOST)]
-        if len(stems) > 1:
-            alternatives.append(Q.Phrase("text", stems))
-            if TITLE_BOOST > 0:
-                alternatives.append(Q.Phrase("title", stems, boost=TITLE_BOOST))
-        return ("should", _or(alternatives))
+    def phrase(self, text: str, apart: bool = True):
+        """A quoted phrase; one stuck to the word before it (`x"a b"`) or negated gets no Leaf."""
+        clause = phrase_clause(text, self.whole)
+        if apart and not self.negated:
+            self.leaves.append(Leaf("phrase", text, clause))
+        return None if clause is None else ("should", clause)
+
+
+def phrase_clause(text: str, whole: frozenset[str] = frozenset()) -> Q.Query | None:
+    """What a quoted ``text`` searches: its words in order, or one word (spelled as it is when
+    among ``whole``). Also the clause of an alternative search.expansion ORs in."""
+    exact = [t.text for t in _EXACT(text, mode="query")]
+    stems = [t.text for t in _TEXT(text, mode="query")]
+    if not exact:
+        return None
+    if len(exact) == 1:
+        if exact[0] in whole:
+            return _whole_word(exact[0])
+        roots = [t.text for t in _STEM(text, mode="query")] if STEM_BOOST > 0 else []
+        return _word_clause(exact[0], stems[0] if stems else None, roots[0] if roots else None)
+    alternatives = [Q.Phrase("exact", exact, boost=1.0 + EXACT_BOOST)]
+    if len(stems) > 1:
+        alternatives.append(Q.Phrase("text", stems))
+        if TITLE_BOOST > 0:
+            alternatives.append(Q.Phrase("title", stems, boost=TITLE_BOOST))
+    return _or(alternatives)
 
 
 def _whole_word(term: str) -> Q.Query:
@@ -313,8 +368,9 @@ def _word_clause(term: str, stem: str | None, root: str | None = None) -> Q.Quer
     return _or(terms)
 
 
-def _compounds(runs: list[list[_Word]]) -> list[tuple[str, Q.Query]]:
-    """Each pair of neighbouring Persian words also looked up as one word (see COMPOUND_BOOST)."""
+def _compounds(runs: list[list[_Word]]) -> list[tuple[tuple[str, Q.Query], int, int]]:
+    """Each pair of neighbouring Persian words also looked up as one word (see COMPOUND_BOOST),
+    with the Leaf of each word."""
     if COMPOUND_BOOST <= 0:
         return []
     out = []
@@ -331,7 +387,7 @@ def _compounds(runs: list[list[_Word]]) -> list[tuple[str, Q.Query]]:
                 continue
             roots = [t.text for t in _STEM(joined, mode="query")] if STEM_BOOST > 0 else [None]
             clause = _word_clause(joined, stems[0], roots[0])
-            out.append(("should", clause.with_boost(clause.boost * COMPOUND_BOOST)))
+            out.append((("should", clause.with_boost(clause.boost * COMPOUND_BOOST)), a.leaf, b.leaf))
     return out
 
 
@@ -502,21 +558,28 @@ def parse_query(text: str, schema=None, whole: frozenset[str] = frozenset()) -> 
     """Turn what a user typed into a Whoosh query over ``search.schema.build_schema()``.
 
     A quoted single word among ``whole`` (exact-field terms) is looked up spelled as it is, not
-    by its stem: search.crosslingual's names in the other script.
+    by its stem.
 
     Raises QueryError (only) when there is nothing to search for or a filter value is invalid.
     """
+    return parse(text, schema, whole).query
+
+
+def parse(text: str, schema=None, whole: frozenset[str] = frozenset()) -> Parsed:
+    """``text`` parsed, with the leaves expansion widens (see Parsed); raises as parse_query."""
     text = _clean(text)
     toks = _lex(text)
     try:
-        item = _Parser(toks, keep_stopwords=False, whole=whole).seq(0)
+        parser = _Parser(toks, keep_stopwords=False, whole=whole)
+        item = parser.seq(0)
         if item is None:
             # only stopwords: look them up in the unstemmed field, which keeps them
-            item = _Parser(toks, keep_stopwords=True).seq(0)
+            parser = _Parser(toks, keep_stopwords=True)
+            item = parser.seq(0)
     except QueryError:
         raise
     except Exception as exc:  # a parser bug must not show a traceback to the user
         raise QueryError(f"Could not understand the query {text[:80]!r}: {exc}") from exc
     if item is None:
         raise QueryError(f"Nothing searchable in {text[:80]!r}: use letters or digits")
-    return item[1].normalize()
+    return Parsed(text, item[1], item[1].normalize(), tuple(parser.leaves), tuple(parser.compounds))
