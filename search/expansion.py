@@ -5,7 +5,7 @@ and quoted phrases OR-ed in beside them.
 The typed text is parsed once (search.query.parse). Its Leaves are the clauses of its plain words
 and phrases; the alternatives of a stretch of words (one word, or several: `5.4 million`,
 `Ministry of Health`) or of a phrase become clauses of their own, built by analysing the
-alternative's words the way a quoted phrase is (search.query.phrase_clause), and each is kept with
+alternative's words the way a quoted phrase is (search.clauses.phrase_clause), and each is kept with
 the kind it is reported as (Alternative), so that a hit's matched terms are read off them.
 
 What is searched is ``typed OR Scaled(widened, EXPANSION_WEIGHT)``: ``widened`` is the typed tree
@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from search import crosslingual
 from search.analysis import fold
 from search.engine import Q
-from search.query import Parsed, Scaled, phrase_clause
+from search.clauses import Scaled, phrase_clause
+from search.query import Parsed
 from search.tiers import EXPANSION_KINDS
 
 # A page found only through a translation or transliteration ranks lower: the widened half repeats
