@@ -190,6 +190,27 @@ def end_session(catalog: Catalog, token: str, address: str | None = None) -> Non
             audit.write(db, rows[0]["user"], "logout", None, {}, address)
 
 
+EXPIRED = "the login has expired"
+
+
+def oidc_account(catalog: Catalog, claims: dict, name_claim: str, hours: float) -> tuple[str, str | None]:
+    """The account an identity provider's ID token names, and what stops it being used (None when
+    nothing does). Only the name is taken from the token, never roles or groups; the login counts
+    for ``hours`` after the provider issued the token (EXPIRED after that)."""
+    name = str(claims.get(name_claim) or "").strip()
+    issued = claims.get("iat")
+    if isinstance(issued, (int, float)) and datetime.now(UTC).timestamp() - issued > hours * 3600:
+        return name, EXPIRED
+    if not name:
+        return name, f"the identity provider gave no {name_claim!r} claim"
+    if name_claim == "email" and claims.get("email_verified") is False:
+        return name, "the identity provider has not verified this e-mail address"  # anyone may type any address
+    account = get_user(catalog, name)
+    if account is None or account.disabled:
+        return name, "this archive has no account of that name" if account is None else "this account is disabled"
+    return name, None
+
+
 KEY_FILE = "session.key"
 
 

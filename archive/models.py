@@ -104,4 +104,7 @@ class Hit:
     tags: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # matched index terms, for highlighting boxes
     matched: tuple[Matched, ...] = ()  # why the page matched, feedback words included
+    # the query's phrases the page holds in a row, each with its words joined by spaces (for
+    # listing a phrase once instead of word by word)
+    phrases: tuple[Matched, ...] = ()
     tier: int = 0  # 0: holds words as typed; 1: only alternatives (see search.tiers)

@@ -4,7 +4,8 @@ index's postings), each place marked with how its term came into the query (``Ma
 translation, name, amount, fuzzy, feedback), the snippet around them, and the word boxes of the
 page image under them (``word_boxes``).
 
-A phrase is marked only where its words stand in a row, not wherever one of them stands.
+A phrase is marked only where its words stand in a row, not wherever one of them stands. A
+stopword or a one-letter word is marked only when typed, never as part of an alternative.
 Feedback words are not marked unless asked for: they are not what was asked for (Hit.matched
 lists them).
 """
@@ -22,6 +23,11 @@ from search.engine import Q, TermNotFound
 SNIPPET_CHARS = 240
 
 
+def matched_of(found: "Found", kinds: dict[tuple[str, str], str]) -> tuple[Matched, ...]:
+    """What a page holds of the query, as Hit.matched lists it."""
+    return _matched(found.pairs(), kinds)
+
+
 def _matched(found: set[tuple[str, str]], kinds: dict[tuple[str, str], str]) -> tuple[Matched, ...]:
     """What a hit holds of the query, one entry per word and kind: a word spelled as in the
     exact field stands for its stem in the text field, which is listed only on its own."""
@@ -33,6 +39,22 @@ def _matched(found: set[tuple[str, str]], kinds: dict[tuple[str, str], str]) -> 
     out = exact | {pair for pair in stems if pair not in covered and pair not in exact}
     return tuple(Matched(term, kind) for term, kind in
                  sorted(out, key=lambda pair: (tiers.PRIORITY.index(pair[1]), pair[0])))
+
+
+def phrases_of(found: "Found", kinds: dict[tuple[str, str], str]) -> tuple[Matched, ...]:
+    """The phrases a page holds, each once, its words (as the index has them) joined by spaces:
+    as spelled (the exact field) when the page holds it so, else as stems."""
+    out: dict[str, str] = {}
+    spelled = {kind for phrase in found.phrases if phrase and phrase[0][0] == "exact"
+               for kind in [min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)]}
+    for phrase in found.phrases:
+        kind = min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
+        if phrase and phrase[0][0] != "exact" and kind in spelled:
+            continue  # the same phrase, stemmed
+        words = " ".join(term for _, term in phrase)
+        if words not in out or tiers.PRIORITY.index(kind) < tiers.PRIORITY.index(out[words]):
+            out[words] = kind
+    return tuple(Matched(words, kind) for words, kind in out.items())
 
 
 def _stem_of(term: str) -> str | None:
@@ -210,13 +232,25 @@ def marks(text: str, found: Found, ranges: dict[tuple[str, str], list[tuple[int,
             best[where] = kind
 
     for pair in found.words:
+        kind = kinds.get(pair, "typed")
+        if kind != "typed" and _slight(pair):
+            continue
         for where in ranges.get(pair, ()):
-            put(where, kinds.get(pair, "typed"))
+            put(where, kind)
     for phrase in found.phrases:
         kind = min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
+        # an alternative phrase's «و» or «of» is not what anyone looks for: its words are
+        slight = set() if kind == "typed" else {r for pair in phrase if _slight(pair) for r in ranges.get(pair, ())}
         for where in _in_a_row(text, [sorted(ranges.get(pair, ())) for pair in phrase]):
-            put(where, kind)
+            if where not in slight:
+                put(where, kind)
     return [Mark(start, end, kind) for (start, end), kind in sorted(best.items())]
+
+
+def _slight(pair: tuple[str, str]) -> bool:
+    """A stopword or a one-letter word: marked only where the user typed it."""
+    field_name, term = pair
+    return len(term) <= 1 or (field_name == "exact" and _stem_of(term) is None)
 
 
 def _in_a_row(text: str, words: list[list[tuple[int, int]]]) -> set[tuple[int, int]]:
@@ -376,7 +410,7 @@ def hits(found: list[tuple[int, float]], query, searcher, schema, evaluation=Non
             snippet=snippet, spans=spans, span_kinds=span_kinds, lang=fields.get("lang", ""),
             source=fields.get("source", ""), tags=[t for t in fields.get("tags", "").split(",") if t],
             terms=sorted({t for p, t in pairs if kinds.get((p, t), "typed") != "feedback"}),
-            matched=_matched(pairs, kinds),
+            matched=_matched(pairs, kinds), phrases=phrases_of(matches[docnum], kinds),
             tier=tiers.TYPED if in_first is None or docnum in in_first else tiers.ALTERNATIVE,
         ))
     return out

@@ -43,8 +43,11 @@ def test_search_json_and_show(sanad, tmp_path):
     hits = sanad.json("search", "ventilators")
     assert len(hits) == 1
     hit = hits[0]
-    assert set(hit) == {"document_id", "filename", "title", "page", "score", "snippet", "tier", "matched"}
+    assert set(hit) == {"document_id", "filename", "title", "page", "score", "snippet", "tier", "matched",
+                        "phrases", "marks"}
     assert hit["tier"] == 0 and {"term": "ventilators", "kind": "typed"} in hit["matched"]
+    assert hit["marks"] and all(m["kind"] == "typed" for m in hit["marks"])
+    assert {hit["snippet"][m["start"]:m["end"]].lower() for m in hit["marks"]} == {"ventilators"}
     assert hit["filename"] == "two-pages.pdf" and hit["page"] == 2 and "ventilators" in hit["snippet"]
     shown = sanad.json("show", hit["document_id"][:10], "--page", "2")[0]
     assert shown["pages"] == 2 and shown["page_texts"][0]["method"] == "text"

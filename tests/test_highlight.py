@@ -20,6 +20,8 @@ PAGES = [
     "The prison report: masks and gloves for Evin prison.",
     "وزارت نفت و شرکت ملی نفت قرارداد تازه بستند.",
     "بهداشت عمومی و ماسک در مدرسه.",
+    "با سلام و احترام مدیرکل تجهیزات پزشکی وزارت بهداشت، درمان و آموزش پزشکی و کارکنان زندان",
+    "masks were short; the health ministry sent masks. Ministry of Health said so",
 ]
 
 
@@ -61,11 +63,11 @@ def test_a_mark_says_how_its_word_came_in(sx):
 
 
 def test_feedback_words_are_not_marked_unless_asked():
-    found = Found(words={("text", "a"), ("text", "b")})
-    ranges = {("text", "a"): [(0, 1)], ("text", "b"): [(2, 3)]}
-    kinds = {("text", "a"): "typed", ("text", "b"): "feedback"}
-    assert marks("a b", found, ranges, kinds) == [Mark(0, 1, "typed")]
-    assert marks("a b", found, ranges, kinds, feedback=True) == [Mark(0, 1, "typed"), Mark(2, 3, "feedback")]
+    found = Found(words={("text", "mask"), ("text", "glove")})
+    ranges = {("text", "mask"): [(0, 4)], ("text", "glove"): [(5, 10)]}
+    kinds = {("text", "mask"): "typed", ("text", "glove"): "feedback"}
+    assert marks("mask glove", found, ranges, kinds) == [Mark(0, 4, "typed")]
+    assert marks("mask glove", found, ranges, kinds, feedback=True) == [Mark(0, 4, "typed"), Mark(5, 10, "feedback")]
 
 
 def test_a_place_under_two_kinds_keeps_the_first():
@@ -95,3 +97,23 @@ def test_a_word_box_is_not_found_inside_a_longer_word():
              WordBox("health", 24, 0, 10, 10, 90.0, 1)]
     boxes = word_boxes(text, words, [Mark(7, 9, "typed")])
     assert [(b.text, b.left) for b in boxes] == [("of", 12)]
+
+
+def test_a_translated_phrase_marks_only_where_it_stands_and_never_its_stopwords(sx):
+    doc = f"{5:064x}"
+    marked = sx.page_marks('"Ministry of Health"', doc, 1)
+    text = PAGES[5]
+    # the first پزشکی (before the phrase) and every «و» stay unmarked
+    assert [(text[m.start:m.end], m.kind) for m in marked.marks] == [
+        (w, "translation") for w in ("وزارت", "بهداشت", "درمان", "آموزش", "پزشکی")]
+    words = [WordBox(w, 10 * i, 0, 8, 8, 90.0, 1) for i, w in enumerate(text.split())]
+    assert [b.text for b in marked.boxes(text, words)] == ["وزارت", "بهداشت،", "درمان", "آموزش", "پزشکی"]
+    assert marked.tier == 1 and marked.phrases and all(p.kind == "translation" for p in marked.phrases)
+    hit = next(h for h in sx.search('"Ministry of Health"', limit=10).hits if h.document_id == doc)
+    assert hit.phrases == marked.phrases
+
+
+def test_a_typed_phrase_marks_its_occurrences_only(sx):
+    marked = sx.page_marks('"Ministry of Health"', f"{6:064x}", 1)
+    assert [PAGES[6][m.start:m.end] for m in marked.marks] == ["Ministry", "of", "Health"]
+    assert marked.tier == 0 and [p.kind for p in marked.phrases] == ["typed"]

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import ARGS, CHROMIUM, SCREENSHOTS, _no_errors, _wait, download, serve
+from tests.test_ui_browser import (ARGS, CHROMIUM, SCREENSHOTS, _no_errors, _wait, assert_only_this_browser_gets, download,
+                                   saved_download, serve)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
@@ -130,7 +131,9 @@ def test_a_viewer_sees_only_their_collection(team, browser):
         page.get_by_test_id("page-image").wait_for(timeout=60_000)
         _no_errors(page)
         assert page.get_by_role("button", name="Save").count() == 0
-        assert download(page, "Download original").read_bytes().startswith(b"%PDF")
+        original = saved_download(page, "Download original")
+        assert Path(original.path()).read_bytes().startswith(b"%PDF")
+        assert_only_this_browser_gets(context, original.url)
         assert page.get_by_role("link", name="Upload").count() == 0
     finally:
         context.close()

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Sanad, make_text_pdf
-from tests.test_ui_browser import ARGS, CHROMIUM, _free_port, _no_errors, _wait, serve
+from tests.test_ui_browser import (ARGS, CHROMIUM, _free_port, _no_errors, _wait, assert_only_this_browser_gets,
+                                   saved_download, serve)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
@@ -167,6 +168,31 @@ def test_a_member_logs_in_through_the_provider_with_the_catalogs_roles(team, bro
     logins = [r for r in rows if r["action"] == "login"]
     assert logins and logins[0]["detail"]["via"] == "oidc"
     assert {"search", "logout"} <= {r["action"] for r in rows}
+
+
+def test_downloads_need_the_providers_login_too(team, browser):
+    base, sanad, _ = team
+    doc = next(d["document_id"] for d in sanad.json("list") if d["filename"] == "a.pdf")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        _oidc_login(page, base, "oona-1")
+        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+        page.goto(f"{base}/document?doc={doc}&page=1")
+        page.get_by_test_id("page-image").wait_for(timeout=60_000)
+        original = saved_download(page, "Download original")
+        assert Path(original.path()).read_bytes().startswith(b"%PDF")
+        # Streamlit checks its login cookie on its WebSocket only; Sanad checks it on /media
+        assert_only_this_browser_gets(context, original.url)
+        # a provider's login of an identity the archive has no account for gets nothing either
+        other = browser.new_context()
+        try:
+            _oidc_login(other.new_page(), base, "nobody-1")
+            assert other.request.get(original.url).status == 403
+        finally:
+            other.close()
+    finally:
+        context.close()
 
 
 def test_an_admin_account_logged_in_by_the_provider_reads_the_audit_page(team, browser):

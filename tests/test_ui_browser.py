@@ -153,7 +153,13 @@ def _no_errors(page) -> None:
 
 
 def download(page, button: str, attempts: int = 3) -> Path:
-    """Click a download button until the browser saves the file; its path.
+    """Click a download button until the browser saves the file; its path."""
+    return Path(saved_download(page, button, attempts).path())
+
+
+def saved_download(page, button: str, attempts: int = 3):
+    """Click a download button until the browser saves the file; Playwright's Download (its .url
+    is the server's /media address).
 
     Streamlit drops a click that reaches the server while a rerun is registering the button's new
     deferred file (streamlit.runtime.media_file_manager.remove_deferred), and keeps the button
@@ -165,11 +171,23 @@ def download(page, button: str, attempts: int = 3) -> Path:
         try:
             with page.expect_download(timeout=45_000) as saved:
                 target.click()
-            return Path(saved.value.path())
+            saved.value.path()  # wait until it is saved
+            return saved.value
         except sync_api.TimeoutError:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def assert_only_this_browser_gets(context, url: str) -> None:
+    """A /media address (a download) answers the logged-in browser and nobody without its cookie."""
+    import urllib.error
+
+    assert urllib.parse.urlsplit(url).path.startswith("/media/"), url
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=30)
+    assert refused.value.code == 403
+    assert context.request.get(url).status == 200
 
 
 def _upload(page, base: str, paths: list[Path], source: str, tags: str) -> None:

@@ -1,68 +1,27 @@
-"""What the workbench marks and how (ui.matches, ui.web): kinds, phrases, stopwords, feedback,
+"""How the workbench shows the search's marks (ui.matches, ui.web): kinds, each phrase once,
 readable audit rows, dates once, the letter-date timeline. No browser: tests/test_ui_browser.py
 has the same cases on screen."""
 
 from __future__ import annotations
 
-from archive.models import Hit, Matched, WordBox
+from archive.models import Hit, Matched
 from ui import listing, matches, web
 
 
-def _boxes(text: str) -> list[WordBox]:
-    return [WordBox(w, 10 * i, 0, 8, 8, 90.0, 1) for i, w in enumerate(text.split())]
-
-
-def _marked(text: str, found) -> list[tuple[str, str]]:
-    return [(text[s:e], k) for s, e, k in found]
-
-
-class _Expansion:  # the two fields ui.matches reads of a crosslingual.Expansion
-    def __init__(self, text, added, kind="glossary"):
-        self.text, self.added, self.kind = text, added, kind
-
-
-MINISTRY = [Matched(t, "translation") for t in ("وزارت", "بهداشت", "درمان", "و", "اموزش", "پزشکی")]
-LETTER = "با سلام و احترام مدیرکل تجهیزات پزشکی وزارت بهداشت، درمان و آموزش پزشکی و کارکنان زندان"
-
-
-def test_a_translated_phrase_marks_only_where_it_stands_and_never_its_stopwords():
-    want = matches.wanted(MINISTRY, "Ministry of Health",
-                          [_Expansion("Ministry of Health", ["وزارت بهداشت، درمان و آموزش پزشکی"])])
-    found = _marked(LETTER, matches.text_marks(LETTER, want))
-    # the first پزشکی (before the phrase) and every «و» stay unmarked
-    assert found == [(w, "translation") for w in ("وزارت", "بهداشت", "درمان", "آموزش", "پزشکی")]
-    boxes = matches.box_marks(_boxes(LETTER), want)
-    assert [b.text for b, _ in boxes] == ["وزارت", "بهداشت،", "درمان", "آموزش", "پزشکی"]
-    assert "و" not in {b.text for b, _ in boxes}
-
-
-def test_a_typed_phrase_outlines_its_occurrences_only():
-    text = "masks were short; the health ministry sent masks. Ministry of Health said so"
-    want = matches.wanted([Matched(t, "typed") for t in ("ministry", "of", "health")], '"Ministry of Health"')
-    assert _marked(text, matches.text_marks(text, want)) == [("Ministry", "typed"), ("of", "typed"),
-                                                            ("Health", "typed")]
-
-
-def test_typed_and_expanded_words_have_their_kinds_and_feedback_only_on_request():
-    text = "ماسک و دستکش برای زندان رسید"
-    want = matches.wanted([Matched("ماسک", "typed"), Matched("زندان", "translation"),
-                           Matched("دستکش", "feedback"), Matched("و", "translation")], "ماسک prison",
-                          [_Expansion("prison", ["زندان"])])
-    assert _marked(text, matches.text_marks(text, want)) == [("ماسک", "typed"), ("زندان", "translation")]
-    assert ("دستکش", "feedback") in _marked(text, matches.text_marks(text, want, feedback=True))
-    kinds = [k for _, k in matches.box_marks(_boxes(text), want)]
-    assert kinds == ["typed", "translation"]
-
-
-def test_a_snippet_is_marked_by_kind_and_the_hit_lists_why_it_matched():
-    hit = Hit("d", "f.png", "", 1, 1.0, LETTER, tier=1, matched=tuple(MINISTRY))
-    want = matches.wanted(hit.matched, "Ministry of Health",
-                          [_Expansion("Ministry of Health", ["وزارت بهداشت، درمان و آموزش پزشکی"])])
-    html = web.snippet_html(hit, want)
-    assert html.count('<mark class="sanad-m-alt" data-kind="translation">') == 5
-    why = web.matched_html(hit, want)
-    assert "Found only through alternatives" in why and "وزارت بهداشت، درمان و آموزش پزشکی" in why
-    assert '>و</span>' not in why  # listed as the phrase, not word by word
+def test_a_snippet_is_marked_by_the_searchs_kinds_and_the_hit_lists_each_phrase_once():
+    text = "با سلام و احترام مدیرکل تجهیزات پزشکی وزارت بهداشت، درمان و آموزش پزشکی و کارکنان زندان"
+    words = ("وزارت", "بهداشت", "درمان", "و", "اموزش", "پزشکی")
+    at = [(text.index(w), text.index(w) + len(w)) for w in ("وزارت", "بهداشت", "درمان", "آموزش")]
+    hit = Hit("d", "f.png", "", 1, 1.0, text, spans=at, span_kinds=["translation"] * 4, tier=1,
+              matched=tuple(Matched(t, "translation") for t in words),
+              phrases=(Matched(" ".join(words), "translation"),))
+    html = web.snippet_html(hit)
+    assert html.count('<mark class="sanad-m-alt" data-kind="translation">') == 4
+    why = web.matched_html(hit)
+    assert "Found only through alternatives" in why and " ".join(words) in why
+    assert ">و</span>" not in why  # listed as the phrase, not word by word
+    assert matches.grouped([Matched("ماسک", "typed"), *hit.matched], hit.phrases) == [
+        (" ".join(words), "translation"), ("ماسک", "typed")]
     legend = web.legend_html({"typed", "translation"})
     assert 'data-testid="legend"' in legend and "sanad-k-typed" in legend and "sanad-k-alt" in legend
 

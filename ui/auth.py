@@ -15,7 +15,6 @@ cookies, never from a request header such as X-Forwarded-User, which anyone can 
 from __future__ import annotations
 
 import os
-import time
 
 import streamlit as st
 
@@ -108,20 +107,11 @@ def _oidc_user(archive) -> str | None:
         _oidc_login_page()
         return None
     claims = st.user.to_dict()
-    name = str(claims.get(current.oidc_name_claim) or "").strip()
-    issued = claims.get("iat")
-    if isinstance(issued, (int, float)) and time.time() - issued > current.session_hours * 3600:
+    name, problem = accounts.oidc_account(archive.catalog, claims, current.oidc_name_claim, current.session_hours)
+    if problem == accounts.EXPIRED:
         _oidc_login_page("Your login has expired. Log in again to go on.")
         return None
-    problem = None
-    if not name:
-        problem = f"the identity provider gave no {current.oidc_name_claim!r} claim"
-    elif current.oidc_name_claim == "email" and claims.get("email_verified") is False:
-        problem = "the identity provider has not verified this e-mail address"  # anyone may type any address
-    else:
-        account = accounts.get_user(archive.catalog, name)
-        if account is None or account.disabled:
-            problem = "this archive has no account of that name" if account is None else "this account is disabled"
+    issued = claims.get("iat")
     seen = (name, issued, problem is None)
     if st.session_state.get(OIDC_LOGIN) != seen:  # one audit row per login, not per rerun
         st.session_state[OIDC_LOGIN] = seen

@@ -285,7 +285,10 @@ def cmd_search(args) -> int:
         for hit in results.hits:
             _emit({"document_id": hit.document_id, "filename": hit.filename, "title": hit.title,
                    "page": hit.page, "score": hit.score, "snippet": hit.snippet, "tier": hit.tier,
-                   "matched": [{"term": m.term, "kind": m.kind} for m in hit.matched]})
+                   "matched": [{"term": m.term, "kind": m.kind} for m in hit.matched],
+                   "phrases": [{"words": p.term, "kind": p.kind} for p in hit.phrases],
+                   "marks": [{"start": s, "end": e, "kind": k}
+                             for (s, e), k in zip(hit.spans, hit.span_kinds)]})
         return EXIT_OK
     for e in results.expansions:
         print(f"also searched: {e.text} -> {', '.join(e.added)} ({e.kind})", file=sys.stderr)

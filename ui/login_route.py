@@ -14,7 +14,9 @@ logging out, disabling an account or revoking a membership count at once.
 
 A browser opening a workbench page without a live session is sent to the form; page images,
 downloads and uploads (/media, /_stcore/upload_file) are refused without one. With OIDC
-(auth = "oidc") Streamlit's own /auth routes and cookie do this work and this layer stands aside.
+(auth = "oidc") Streamlit's own /auth routes and cookie do the login, and this layer only checks
+that cookie on /media and uploads: Streamlit reads it on its WebSocket alone, so without this a
+download's address would serve anyone who had it.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ class LoginRoutes:
 
             root = default_root().resolve()
             self._mode = os.environ.get("SANAD_AUTH") or settings.load(root).auth
-            if self._mode == "local":
+            if self._mode in ("local", "oidc"):
                 self._archive = Archive(root)
         return self._mode
 
@@ -99,12 +101,16 @@ class LoginRoutes:
         return settings.load(self._archive.root)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or self._setup() != "local":
+        if scope["type"] != "http" or self._setup() not in ("local", "oidc"):
             return await self.app(scope, receive, send)
         from starlette.requests import Request
 
         request = Request(scope, receive)
         path = scope["path"]
+        if self._mode == "oidc":
+            if path.startswith(NEEDS_SESSION) and await asyncio.to_thread(self._oidc_user, request) is None:
+                return await _plain(403, "Log in first.\n")(scope, receive, send)
+            return await self.app(scope, receive, send)
         if path == LOGIN:
             response = await (self._login(request) if request.method == "POST" else self._form(request))
             return await response(scope, receive, send)
@@ -130,6 +136,17 @@ class LoginRoutes:
         token = token_of(request.cookies.get(COOKIE), self._archive.root, self._settings().session_hours)
         user = accounts.session_user(self._archive.catalog, token)
         return user.name if user else None
+
+    def _oidc_user(self, request) -> str | None:
+        from archive import accounts
+
+        claims = streamlit_user(request.cookies)
+        if not claims or not claims.get("is_logged_in"):
+            return None
+        current = self._settings()
+        name, problem = accounts.oidc_account(self._archive.catalog, claims, current.oidc_name_claim,
+                                              current.session_hours)
+        return name if problem is None else None
 
     async def _form(self, request, error: str = "", status: int = 200, name: str = ""):
         return _html(status, login_page(safe_next(request.query_params.get("next")), error, name))
@@ -180,6 +197,32 @@ class LoginRoutes:
         response = _redirect(LOGIN)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_https(request))
         return response
+
+
+def streamlit_user(cookies: dict[str, str]) -> dict | None:
+    """The claims in the login cookie st.login sets, when Streamlit signed it, else None.
+
+    Streamlit's own reading of it sits inside its WebSocket handler, so this takes its parts; they
+    are Streamlit's internals, kept to this one function and checked by tests/test_team_oidc.py."""
+    import json
+
+    from streamlit.auth_util import get_cookie_with_chunks
+    from streamlit.web.server.server_util import get_cookie_secret
+    from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
+    from streamlit.web.server.starlette.starlette_server_config import USER_COOKIE_NAME
+
+    secret = get_cookie_secret()
+
+    def signed(name: str) -> bytes | None:
+        raw = cookies.get(name)
+        return None if raw is None else decode_signed_value(secret, name, raw.encode("latin-1"))
+
+    try:
+        value = get_cookie_with_chunks(signed, USER_COOKIE_NAME)
+        claims = json.loads(value) if value else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def _same_origin(request) -> bool:

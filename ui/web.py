@@ -173,12 +173,11 @@ def text_block(text: str, lang: str, spans: list | None = None, testid: str = "p
             + "".join(lines) + "</div>")
 
 
-def snippet_html(hit: Hit, want=None) -> str:
-    """The hit's snippet; with ``want`` (ui.matches.Wanted) its words marked by how they matched."""
-    from ui import matches
-
+def snippet_html(hit: Hit) -> str:
+    """The hit's snippet, its marked words styled by how they matched (Hit.span_kinds)."""
     lang = hit.lang if hit.lang in ("fa", "en") else lang_of(hit.snippet)
-    spans = matches.text_marks(hit.snippet, want) if want is not None else hit.spans
+    spans = ([(s, e, k) for (s, e), k in zip(hit.spans, hit.span_kinds)]
+             if len(hit.span_kinds) == len(hit.spans) else hit.spans)
     return (f'<div class="sanad-snippet" data-testid="snippet" {direction_attrs(lang)}>'
             f'<span dir="auto">{marked(hit.snippet, spans)}</span></div>')
 
@@ -190,9 +189,9 @@ def _chip(term: str, kind: str) -> str:
             f'dir="auto">{esc(term)}</span>')
 
 
-def matched_html(hit: Hit, want=None) -> str:
-    """Why the hit was found: each matched word (or phrase, with ``want``) with its kind, in the
-    legend's styles."""
+def matched_html(hit) -> str:
+    """Why a page was found (a Hit, or the document page's searching.PageMarks): each matched
+    word or phrase with its kind, in the legend's styles."""
     from archive.models import MATCH_KINDS
     from ui.matches import KIND_LABELS, grouped
 
@@ -200,7 +199,7 @@ def matched_html(hit: Hit, want=None) -> str:
         return ('<div class="sanad-why" data-testid="matched">No word of the page\'s text matched: '
                 "found by its file name, title or source.</div>")
     groups: dict[str, list[str]] = {}
-    for term, kind in grouped(hit.matched, want):
+    for term, kind in grouped(hit.matched, hit.phrases):
         groups.setdefault(kind, []).append(term)
     order = sorted(groups, key=lambda k: MATCH_KINDS.index(k) if k in MATCH_KINDS else len(MATCH_KINDS))
     parts = [f"{esc(KIND_LABELS.get(kind, kind))}: " + " ".join(_chip(t, kind) for t in groups[kind])

@@ -66,18 +66,14 @@ if picked != number:
 # -- what matched ---------------------------------------------------------------------------------
 
 page = catalog.page(doc.id, number)
-want = None
+marked = None  # search.searching.PageMarks: the search's own marks of this page
 if query.strip():
     try:
-        index = web.open_index(archive)
-        found = index.search(f"({query}) doc:{doc.id}", limit=1000, readable=auth.current().readable)
-        on_page = [h for h in found.hits if h.page == number]
-        want = matches.wanted([m for h in on_page for m in h.matched], query, found.expansions)
-        pages_hit = sorted({h.page for h in found.hits})
-        if pages_hit:
-            st.caption("Matches on page(s): " + ", ".join(map(str, pages_hit)))
-        for hit in on_page[:1]:
-            web.show_html(web.matched_html(hit, want))
+        marked = web.open_index(archive).page_marks(query, doc.id, number, readable=auth.current().readable)
+        if marked.pages:
+            st.caption("Matches on page(s): " + ", ".join(map(str, marked.pages)))
+        if marked.matched:
+            web.show_html(web.matched_html(marked))
     except QueryError as exc:
         st.warning(f"The search could not be understood: {exc}")
     except SanadError as exc:
@@ -98,7 +94,7 @@ else:
             auth.record(catalog, "page-image", doc.id, {"page": number})
     except Exception as exc:  # a page that cannot be drawn must not hide its text
         image, problem = None, exc
-    controls = st.columns([3, 2, 2], vertical_alignment="bottom")
+    controls = st.columns([3, 2], vertical_alignment="bottom")
     zoom = "Fit"
     if image is not None:
         zoom = controls[0].segmented_control("Zoom", list(ZOOMS), default="Fit", key="page_zoom",
@@ -106,12 +102,8 @@ else:
     beside = controls[1].toggle("Text beside the image", value=True, key="text_beside",
                                 help="Off: the image takes the whole width, the text follows below it."
                                 ) if image is not None or problem else False
-    feedback = bool(want and "feedback" in want.kinds.values()) and controls[2].toggle(
-        "Outline feedback words", value=False, key="show_feedback",
-        help="Words common on the best pages of the search. They only reorder the results, so they "
-             "are not outlined unless you ask.")
-    boxes = matches.box_marks(page.words, want, feedback=feedback) if want else []
-    spans = matches.text_marks(page.text, want, feedback=feedback) if want else []
+    boxes = [(box, box.kind) for box in marked.boxes(page.text, page.words)] if marked else []
+    spans = [(m.start, m.end, m.kind) for m in marked.marks] if marked else []
     if image is None and not problem:
         picture, words = None, st.container()
     elif beside:
@@ -130,7 +122,7 @@ else:
                 counted = ", ".join(f"{sum(k == kind for _, k in boxes)} {matches.KIND_LABELS[kind]}"
                                     for kind in matches.MATCH_KINDS if kind in kinds)
                 st.caption(f"{len(boxes)} matching word(s) outlined on the page: {counted}.")
-                web.show_html(web.legend_html(kinds | ({"feedback"} if feedback else set())))
+                web.show_html(web.legend_html(kinds))
     with words:
         how = {"ocr": "recognised by OCR", "text": "text from the file"}.get(page.method, page.method)
         extra = f", confidence {page.confidence:.0f}%" if page.confidence is not None else ""

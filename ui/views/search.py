@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import IndexNotReady, QueryError, SanadError
-from ui import auth, matches, web
+from ui import auth, web
 
 PER_PAGE = 20
 EXPORT_LIMIT = 1000
@@ -121,8 +121,7 @@ for doc_id, hits in groups.items():
             left.page_link("views/document.py", label=f"Page {hit.page}", icon=":material/description:",
                            query_params={"doc": doc_id, "page": str(hit.page), "q": query})
             with right:
-                want = matches.wanted(hit.matched, query, results.expansions)
-                web.show_html(web.snippet_html(hit, want) + web.matched_html(hit, want))
+                web.show_html(web.snippet_html(hit) + web.matched_html(hit))
 
 prev_col, mid, next_col = st.columns([1, 3, 1])
 if prev_col.button("← Previous", disabled=page_no <= 1, key="prev_results"):
