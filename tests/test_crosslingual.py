@@ -131,3 +131,32 @@ def test_a_search_parses_the_typed_text_once(index, monkeypatch):
             parsed.clear()
             run()
             assert parsed == [text], parsed
+
+
+def test_expansion_widens_the_parsed_leaves_only(tmp_path):
+    """What expansion widens: plain words and quoted phrases, one stretch of words at a time;
+    nothing under NOT or -, no filter, prefix or fuzzy word."""
+    from search.crosslingual import archive_glossary
+    from search.expansion import expand
+    from search.query import parse
+
+    glossary = archive_glossary(tmp_path)
+
+    def widened(text):
+        return [(e.text, e.kind) for e in expand(parse(text), glossary).expansions]
+
+    assert widened("NOT masks prisons") == widened("-masks prisons") == [("prisons", "glossary")]
+    assert widened("masks* prisons~ tag:masks") == []
+    assert widened('"Ministry of Health"')[0] == ("Ministry of Health", "glossary")
+    assert widened('"masks"') == []  # a quoted word asks for that form
+    amount = parse("5.4 million prisons")
+    found = expand(amount, glossary)
+    assert ("5.4 million", "amount") in [(e.text, e.kind) for e in found.expansions]
+    # each alternative's clause carries its kind, and is searched
+    searched = {(t.fieldname, t.text) for t in found.query.leaves()}
+    for alternative in found.alternatives:
+        assert alternative.kind in ("translation", "amount")
+        assert {(t.fieldname, t.text) for t in alternative.query.leaves()} <= searched
+    # the typed words of the amount are OR-ed with its spellings as one group, beside prisons
+    assert all(leaf.clause is None or {(t.fieldname, t.text) for t in leaf.clause.leaves()} <= searched
+               for leaf in amount.leaves)
