@@ -73,7 +73,7 @@ class Parsed:
 class _Tok:
     kind: str  # word, phrase, lparen, rparen, and, or, not, neg
     text: str = ""
-    apart: bool = True  # a phrase that does not stick to the word before it (see Parser.phrase)
+    apart: bool = True  # a phrase that does not stick to the word before it (see _Parser.phrase)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """One search, from the text typed to the hits shown: the query parsed once and expanded
-(search.expansion), the pages
-ranked in their tiers (search.tiers, search.order), re-ranked by feedback (search.feedback) and
-marked (search.highlight). search.index.SearchIndex lends the searcher and recovers from damage.
+(search.expansion), the pages ranked in their tiers (search.tiers, search.order), re-ranked by
+feedback (search.feedback) and marked (search.highlight). search.index.SearchIndex lends the
+searcher and recovers from damage.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from search.engine import Q
 from search.feedback import feedback_ranking
 from search.order import SCORE_TOLERANCE, newest, tiered_ranking
 from search.query import parse
+
 
 @dataclass
 class SearchResults:
