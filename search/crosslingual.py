@@ -3,15 +3,15 @@
 An investigator who reads only English types `masks prisons`; the Persian letters say ماسک and
 زندان. A Latin-script name (`Asghar Jahangir`) stands in the letters as اصغر جهانگیر; an amount
 typed as `5.4 million` is written ۵٬۴۰۰٬۰۰۰. This module finds such alternatives for the plain
-words of a query and writes them into an alternative query string, so that the query language
-itself is untouched and the user can be shown exactly what was added.
+words and quoted phrases of a query; search.expansion ORs them into the parsed query, and the
+user is shown exactly what was added.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,9 +23,6 @@ from search.names import final_vowel_key, latin_to_persian_candidates, skeleton
 MAX_ALTERNATIVES = 6  # per expanded word or phrase; more only dilutes the ranking
 MIN_SKELETON = 3  # shorter consonant skeletons match too many unrelated words
 
-# Parts of a query that are not plain words: phrases, groups, operators, filters, prefixes,
-# fuzzy terms and exclusions. They pass through unchanged.
-_SPECIAL = re.compile(r'"[^"]*"?|[()]|(?<!\S)(?:AND|OR|NOT)(?!\S)|(?<!\S)-\S+|\S+:\S*|\S+[*~]\d?(?!\S)')
 _LATIN = re.compile(r"[A-Za-z]")
 _PERSIAN = re.compile(r"[\u0600-\u06ff]")
 
@@ -39,42 +36,13 @@ class Expansion:
     kind: str  # glossary | wiktionary | name | fuzzy (a near spelling of a name) | amount
 
 
-@dataclass
-class Expanded:
-    original: str
-    alternative: str  # the query with alternatives written in; equals original when none
-    expansions: list[Expansion] = field(default_factory=list)
-
-    @property
-    def whole_words(self) -> frozenset[str]:
-        """Alternatives to look up as whole words only (names: see NameKeys.spellings)."""
-        return frozenset(fold(a) for e in self.expansions if e.kind in ("name", "fuzzy") for a in e.added)
-
-
-def expand(query: str, glossary: Glossary, names: NameKeys | None = None) -> Expanded:
-    """Write alternatives into the plain-word stretches of ``query``."""
-    pieces: list[str] = []
-    expansions: list[Expansion] = []
-    last = 0
-    for m in _SPECIAL.finditer(query):
-        pieces.append(_expand_words(query[last:m.start()], glossary, names, expansions))
-        pieces.append(_expand_phrase(query, m, glossary, expansions))
-        last = m.end()
-    pieces.append(_expand_words(query[last:], glossary, names, expansions))
-    alternative = "".join(pieces)
-    return Expanded(query, alternative if expansions else query, expansions)
-
-
-def _expand_phrase(query: str, m: re.Match, glossary: Glossary, out: list[Expansion]) -> str:
-    """A quoted phrase of two or more words with a glossary entry, searched as well as the
-    entry's phrases in the other language (`"Ministry of Health"` -> "وزارت بهداشت"), each as a
-    phrase. A quoted single word, a phrase after `-` or a filter's `field:` stays as it is: the
-    quotes there ask for the exact form, or exclude it."""
-    quoted = m.group(0)
-    inner = quoted[1:-1].strip() if len(quoted) > 1 and quoted.endswith('"') else ""
-    before = query[m.start() - 1] if m.start() else " "
-    if len(inner.split()) < 2 or not (before.isspace() or before == "("):
-        return quoted
+def phrase_expansion(inner: str, glossary: Glossary) -> Expansion | None:
+    """The alternatives of a quoted phrase of two or more words with a glossary entry: the
+    entry's phrases in the other language (`"Ministry of Health"` -> "وزارت بهداشت"), each
+    searched as a phrase. A quoted single word stays as it is: the quotes ask for that form."""
+    inner = inner.strip()
+    if len(inner.split()) < 2:
+        return None
     if _PERSIAN.search(inner):
         found = glossary.expansions_persian(inner)
     else:
@@ -82,18 +50,21 @@ def _expand_phrase(query: str, m: re.Match, glossary: Glossary, out: list[Expans
     alternatives = [a for a in dict.fromkeys(e.term for e in found) if a != inner and '"' not in a]
     alternatives = alternatives[:MAX_ALTERNATIVES]
     if not alternatives:
-        return quoted
-    out.append(Expansion(inner, alternatives, "glossary" if found[0].source == "glossary" else "wiktionary"))
-    return "(" + " OR ".join([quoted] + [f'"{a}"' for a in alternatives]) + ")"
+        return None
+    return Expansion(inner, alternatives, "glossary" if found[0].source == "glossary" else "wiktionary")
 
 
-def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: list[Expansion]) -> str:
+def word_expansions(text: str, glossary: Glossary,
+                    names: NameKeys | None = None) -> list[tuple[int, int, list[Expansion]]]:
+    """(start, end, expansions) of each stretch of ``text``, plain words typed next to each other,
+    that has alternatives: an amount (`5.4 million`), an English glossary phrase, a Persian
+    word's translations, a name's spellings in the other script. Stretches never overlap; one
+    stretch's expansions come in groups of one kind each (a name, then its near spellings)."""
     if not text.strip():
-        return text
-    replacements: list[tuple[int, int, list[str]]] = []  # (start, end, alternatives)
+        return []
+    replacements: list[tuple[int, int, list[Expansion]]] = []
 
     def add(start: int, end: int, alternatives: list[str], kind: str, *more: tuple[list[str], str]) -> None:
-        """One stretch's alternatives, in groups of one kind each (a name and its near spellings)."""
         original = text[start:end]
         groups, taken = [], set()
         for group, group_kind in ((alternatives, kind), *more):
@@ -101,10 +72,9 @@ def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: li
             fresh = fresh[:MAX_ALTERNATIVES - len(taken)]
             taken.update(fresh)
             if fresh:
-                groups.append((fresh, group_kind))
+                groups.append(Expansion(original, fresh, group_kind))
         if groups and not any(s < end and start < e for s, e, _ in replacements):
-            replacements.append((start, end, [a for fresh, _ in groups for a in fresh]))
-            out.extend(Expansion(original, fresh, group_kind) for fresh, group_kind in groups)
+            replacements.append((start, end, groups))
 
     for amount in find_amounts(text):
         add(amount.start, amount.end, amount_terms(amount.value), "amount")
@@ -128,24 +98,13 @@ def _expand_words(text: str, glossary: Glossary, names: NameKeys | None, out: li
         if names is not None:
             (spelled, name_kind), near = names.spellings(word)
             add(start, end, spelled, name_kind, near)
-    if not replacements:
-        return text
-    result, last = [], 0
-    for start, end, alternatives in sorted(replacements):
-        quoted = " OR ".join(f'"{a}"' for a in alternatives)
-        original = text[start:end]
-        if len(original.split()) > 1:
-            original = f"({original})"  # OR binds tighter than the space between words
-        result += [text[last:start], f"({original} OR {quoted})"]
-        last = end
-    result.append(text[last:])
-    return "".join(result)
+    return replacements
 
 
 def _words(text: str):
     """(start, end, word) for each word of ``text``; a detached affix (نهنگ ها, می خواهم) stays
-    inside its word's stretch, so that an alternative written around the word keeps the affix
-    with it and the analyzer still glues the two. ``word`` is the word without the affix."""
+    inside its word's stretch, as the parser keeps it in its word's clause (search.query), so
+    that the alternatives widen the word with its affix. ``word`` is the word without the affix."""
     spans = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", text)]
     i = 0
     while i < len(spans):
@@ -162,8 +121,8 @@ def _words(text: str):
 
 def _function_word(word: str) -> bool:
     """Stopwords and detached affixes are not expanded: their glossary senses (به -> quince,
-    در -> door, و -> and) would match pages about something else, and writing an alternative
-    around ها or می would cut it from the word the analyzer glues it to (نهنگ ها)."""
+    در -> door, و -> and) would match pages about something else, and ها or می alone is no word
+    but part of the one the analyzer glues it to (نهنگ ها)."""
     folded = fold(word)
     return folded in lexicon().stopwords or folded in SUFFIX_WORDS or folded in VERB_PREFIXES
 

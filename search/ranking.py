@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from search import postings
+from search.clauses import Scaled
 from search.engine import FAST_PATHS, Q, scoring
-from search.query import Scaled
 from search.schema import SanadBM25F
 
 # Candidates of a phrase query whose positions are read after the shown pages are settled, to

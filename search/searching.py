@@ -1,6 +1,7 @@
-"""One search, from the text typed to the hits shown: the query parsed and expanded, the pages
-ranked in their tiers (search.tiers, search.order), re-ranked by feedback (search.feedback) and
-marked (search.highlight). search.index.SearchIndex lends the searcher and recovers from damage.
+"""One search, from the text typed to the hits shown: the query parsed once and expanded
+(search.expansion), the pages ranked in their tiers (search.tiers, search.order), re-ranked by
+feedback (search.feedback) and marked (search.highlight). search.index.SearchIndex lends the
+searcher and recovers from damage.
 """
 
 from __future__ import annotations
@@ -11,20 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.errors import QueryError
 from archive.models import Hit
-from search import caches, crosslingual, highlight, ranking, tiers
+from search import caches, crosslingual, expansion, highlight, ranking, tiers
 from search.engine import Q
 from search.feedback import feedback_ranking
 from search.order import SCORE_TOLERANCE, newest, tiered_ranking
-from search.query import Scaled, parse_query
-
-# A page found only through a translation or transliteration ranks lower: the alternative query
-# repeats the words as typed, so at weight 1 they count twice and their alternatives once. (Until
-# the Scaled wrapper, Whoosh ignored the 0.5 written here and 1 is what was measured: Hamshahri MAP
-# 0.8588, English queries 0.5535; with 0.5 applied, 0.8584 and 0.5198, as feedback then outweighs
-# a query found only through translations.)
-EXPANSION_WEIGHT = 1.0
+from search.query import parse
 
 
 @dataclass
@@ -61,48 +54,19 @@ def access_filter(query, readable: frozenset[str] | None):
     return Q.Require(query, keep[0] if len(keep) == 1 else Q.Or(keep))
 
 
-def readable_expansions(expansions: list, readable: frozenset[str], evaluation, schema) -> list:
+def readable_expansions(expanded: expansion.Expanded, readable: frozenset[str], evaluation) -> list:
     """The expansions worth showing a member: a transliterated name comes from the words of the
-    whole index, and "also searched: X -> Y" must not tell that Y is on a page they cannot read."""
-    out = []
-    for expansion in expansions:
-        if expansion.kind != "name":
-            out.append(expansion)
+    whole index, and "also searched: X -> Y" must not tell that Y is on a page they cannot read.
+    Y is shown when the clause searched for it matches a page they can read."""
+    shown: dict[int, list[str]] = {}
+    for alternative in expanded.alternatives:
+        if expanded.expansions[alternative.expansion].kind != "name":
             continue
-        added = []
-        for word in expansion.added:
-            try:
-                probe = access_filter(parse_query(word, schema), readable)
-            except Exception:  # noqa: BLE001 - an alternative that does not parse is not shown
-                continue
-            if evaluation.rank(probe, 1, SCORE_TOLERANCE).total:
-                added.append(word)
-        if added:
-            out.append(crosslingual.Expansion(expansion.text, added, expansion.kind))
-    return out
-
-
-def _merge_terms(query):
-    """A query that only adds up terms (Ors of terms, scaled or not) as one Or holding each term
-    once with its weights summed: the same scores, computed once. An expanded query repeats every
-    typed word, five fields each; merged, a Hamshahri search took p50 313 ms instead of 427 (same
-    MAP to the last digit). Any other query is returned as it is."""
-    weights: dict[tuple[str, str], float] = {}
-
-    def add(q, factor: float) -> bool:
-        if type(q) is Q.Term:
-            key = (q.fieldname, q.text)
-            weights[key] = weights.get(key, 0.0) + q.boost * factor
-            return True
-        if type(q) is Scaled:
-            return add(q.child, factor * q.factor)
-        if type(q) is Q.Or and len(q.subqueries) > 1 and not q.minmatch and q.scale is None:
-            return all(add(sub, factor * q.boost) for sub in q.subqueries)
-        return False
-
-    if not add(query, 1.0):
-        return query
-    return Q.Or([Q.Term(field_name, text, boost=weight) for (field_name, text), weight in weights.items()])
+        probe = access_filter(alternative.query, readable)
+        if evaluation.rank(probe, 1, SCORE_TOLERANCE).total:
+            shown.setdefault(alternative.expansion, []).append(alternative.text)
+    return [e if e.kind != "name" else crosslingual.Expansion(e.text, shown[i], e.kind)
+            for i, e in enumerate(expanded.expansions) if e.kind != "name" or i in shown]
 
 
 def _is_plain_words(query) -> bool:
@@ -156,11 +120,12 @@ def run(path: Path, schema, ix, searcher, text: str, limit: int, sort: str, expa
 def _run(path, schema, ix, searcher, text, limit, sort, expand, feedback, readable) -> SearchResults:
     query, expanded, feedback = build_query(path, schema, ix, text, sort, expand, feedback)
     query = access_filter(query, readable)
-    typed = parse_query(text, schema)
-    first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
+    typed = expanded.typed
+    first_tier = tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
     evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
-    if readable is not None and expanded is not None:
-        expanded.expansions = readable_expansions(expanded.expansions, readable, evaluation, schema)
+    expansions = expanded.expansions
+    if readable is not None:
+        expansions = readable_expansions(expanded, readable, evaluation)
     estimated = False
     extra = None
     if sort == "date":
@@ -172,13 +137,12 @@ def _run(path, schema, ix, searcher, text, limit, sort, expand, feedback, readab
     else:
         best = tiered_ranking(searcher, query, first_tier, limit, evaluation)
         found, total, estimated = best.pages, best.total, best.estimated
-    kinds = term_kinds(searcher, schema, typed, expanded, extra)
+    kinds = term_kinds(searcher, expanded, extra)
     shown = query if extra is None else Q.AndMaybe(query, extra)
     in_first = (evaluation.holding(first_tier, [d for d, _ in found]) if first_tier is not None
                 else {d for d, _ in found})
     hits = highlight.hits(found, shown, searcher, schema, evaluation, kinds, in_first)
-    return SearchResults(text, hits, total, len({h.document_id for h in hits}),
-                         expanded.expansions if expanded else [], estimated)
+    return SearchResults(text, hits, total, len({h.document_id for h in hits}), expansions, estimated)
 
 
 def ranked_pages(path: Path, schema, ix, searcher, text: str, limit: int, expand: bool,
@@ -191,8 +155,8 @@ def ranked_pages(path: Path, schema, ix, searcher, text: str, limit: int, expand
 def _ranked_pages(path, schema, ix, searcher, text, limit, expand, feedback, readable):
     query, expanded, feedback = build_query(path, schema, ix, text, "relevance", expand, feedback)
     query = access_filter(query, readable)
-    typed = parse_query(text, schema)
-    first_tier = tiers.first_tier(text, typed) if expanded and expanded.expansions or _has_fuzzy(typed) else None
+    typed = expanded.typed
+    first_tier = tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
     if feedback:
         found, _, _ = feedback_ranking(searcher, query, schema, limit, first_tier=first_tier)
     else:
@@ -205,18 +169,16 @@ def _ranked_pages(path, schema, ix, searcher, text, limit, expand, feedback, rea
 
 
 def build_query(path: Path, schema, ix, text: str, sort: str, expand: bool, feedback: bool | None):
-    """The query for ``text`` with its expansions, and whether feedback applies to it."""
-    query = parse_query(text, schema)
+    """(the query for ``text`` with its expansions, the expansion.Expanded it came from, whether
+    feedback applies to it). ``text`` is parsed here, once: everything after works on that tree."""
+    parsed = parse(text, schema)
     if feedback is None:
-        feedback = expand and sort == "relevance" and _is_plain_words(query)
-    expanded = None
-    if expand:
-        expanded = crosslingual.expand(text, crosslingual.archive_glossary(path.parent), name_keys(path, ix))
-        if expanded.expansions:
-            query = Q.Or([query, Scaled(parse_query(expanded.alternative, schema, expanded.whole_words),
-                                        EXPANSION_WEIGHT)])
-            query = _merge_terms(query)
-    return query, expanded, feedback
+        feedback = expand and sort == "relevance" and _is_plain_words(parsed.query)
+    if not expand:
+        expanded = expansion.unexpanded(parsed)
+    else:
+        expanded = expansion.expand(parsed, crosslingual.archive_glossary(path.parent), name_keys(path, ix))
+    return expanded.query, expanded, feedback
 
 
 def name_keys(path: Path, ix) -> crosslingual.NameKeys:
@@ -227,17 +189,12 @@ def name_keys(path: Path, ix) -> crosslingual.NameKeys:
     return caches.name_keys(str(path), ix.latest_generation(), compute)
 
 
-def term_kinds(searcher, schema, typed, expanded, extra) -> dict[tuple[str, str], str]:
-    """(field, term) -> how the term came into the query (see search.tiers)."""
+def term_kinds(searcher, expanded: expansion.Expanded, extra) -> dict[tuple[str, str], str]:
+    """(field, term) -> how the term came into the query (see search.tiers): read off the typed
+    tree and the clauses of its alternatives, each of which carries its kind."""
     reader = searcher.reader()
-    maps = [tiers.typed_kinds(typed, reader)]
-    for expansion in (expanded.expansions if expanded else []):
-        kind = tiers.EXPANSION_KINDS.get(expansion.kind, "translation")
-        try:  # one parse for all the alternatives of an expansion
-            alt = parse_query(" OR ".join(f'"{a}"' for a in expansion.added), schema, expanded.whole_words)
-        except QueryError:
-            continue
-        maps.append(tiers.kinds_of(tiers.query_terms(alt, reader), kind))
+    maps = [tiers.typed_kinds(expanded.typed, reader)]
+    maps += [tiers.kinds_of(tiers.query_terms(a.query, reader), a.kind) for a in expanded.alternatives]
     if extra is not None:
         maps.append(tiers.kinds_of(tiers.query_terms(extra, reader), "feedback"))
     return tiers.merge_kinds(*maps)
@@ -283,7 +240,7 @@ def _page_marks(path, schema, ix, searcher, text, document_id, number, readable)
             docnum = d
     if docnum is None:
         return PageMarks(tuple(sorted(pages)), ())
-    kinds = term_kinds(searcher, schema, parse_query(text, schema), expanded, None)
+    kinds = term_kinds(searcher, expanded, None)
     found = highlight.page_matches(searcher, query, [docnum], evaluation)[docnum]
     page_text = searcher.stored_fields(docnum).get("text", "")
     ranges = highlight.term_ranges(searcher, [(docnum, page_text, found.pairs())], schema)[0]

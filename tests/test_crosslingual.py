@@ -87,14 +87,76 @@ def test_dates_are_stored_with_the_text_as_written(index):
 
 
 def test_function_words_are_not_expanded_and_affixes_stay_with_their_word(tmp_path):
-    from search.crosslingual import archive_glossary, expand
+    from search.crosslingual import archive_glossary
+    from search.expansion import expand
+    from search.query import parse
 
     glossary = archive_glossary(tmp_path)
-    found = expand("آمار مبتلایان به ایدز در ایران", glossary)
+    found = expand(parse("آمار مبتلایان به ایدز در ایران"), glossary)
     expanded = {e.text for e in found.expansions}
     assert "ایدز" in expanded and not expanded & {"به", "در"}  # not "quince", "door"
-    assert "quince" not in found.alternative and "door" not in found.alternative
-    whales = expand("مرگ نهنگ ها", glossary)
-    assert "نهنگ ها" in {e.text for e in whales.expansions}
-    assert "((نهنگ ها) OR" in whales.alternative  # the analyzer still glues ها to نهنگ
-    assert expand("masks for prisons", glossary).alternative.count(" for ") == 1
+    assert not {"quince", "door"} & {a.text for a in found.alternatives}
+    whales = parse("مرگ نهنگ ها")
+    widened = expand(whales, glossary)
+    assert "نهنگ ها" in {e.text for e in widened.expansions}
+    # the analyzer still glues ها to نهنگ: the typed clause of "نهنگ ها" is OR-ed with its
+    # alternatives as a whole
+    (whale,) = [leaf.clause for leaf in whales.leaves if leaf.text == "نهنگ ها"]
+    terms = {(t.fieldname, t.text) for t in widened.query.leaves()}
+    assert {(t.fieldname, t.text) for t in whale.leaves()} <= terms and ("exact", "نهنگها") in terms
+    assert "for" not in {e.text for e in expand(parse("masks for prisons"), glossary).expansions}
+
+
+def test_a_search_parses_the_typed_text_once(index, monkeypatch):
+    """Expansion widens the parsed tree: nothing parses the typed text, or a query text written
+    from it, a second time (tiers, term kinds, highlighting and the shown expansions included)."""
+    import search.query as query
+
+    parsed: list[str] = []
+    lex = query._lex
+
+    def counting(text):
+        parsed.append(text)
+        return lex(text)
+
+    monkeypatch.setattr(query, "_lex", counting)  # every parse, whatever its entry point, lexes
+    for text in ("Asghar Jahangir", "masks prisons", '"Ministry of Health"', "5.4 million", "ماسک~"):
+        parsed.clear()
+        results = index.search(text)
+        assert results.expansions or text == "ماسک~"
+        assert parsed == [text], parsed
+        for run in (lambda: index.search(text, readable=frozenset({"nobody"})),
+                    lambda: index.ranked_pages(text, limit=10),
+                    lambda: index.page_marks(text, results.hits[0].document_id, 1)):
+            parsed.clear()
+            run()
+            assert parsed == [text], parsed
+
+
+def test_expansion_widens_the_parsed_leaves_only(tmp_path):
+    """What expansion widens: plain words and quoted phrases, one stretch of words at a time;
+    nothing under NOT or -, no filter, prefix or fuzzy word."""
+    from search.crosslingual import archive_glossary
+    from search.expansion import expand
+    from search.query import parse
+
+    glossary = archive_glossary(tmp_path)
+
+    def widened(text):
+        return [(e.text, e.kind) for e in expand(parse(text), glossary).expansions]
+
+    assert widened("NOT masks prisons") == widened("-masks prisons") == [("prisons", "glossary")]
+    assert widened("masks* prisons~ tag:masks") == []
+    assert widened('"Ministry of Health"')[0] == ("Ministry of Health", "glossary")
+    assert widened('"masks"') == []  # a quoted word asks for that form
+    amount = parse("5.4 million prisons")
+    found = expand(amount, glossary)
+    assert ("5.4 million", "amount") in [(e.text, e.kind) for e in found.expansions]
+    # each alternative's clause carries its kind, and is searched
+    searched = {(t.fieldname, t.text) for t in found.query.leaves()}
+    for alternative in found.alternatives:
+        assert alternative.kind in ("translation", "amount")
+        assert {(t.fieldname, t.text) for t in alternative.query.leaves()} <= searched
+    # the typed words of the amount are OR-ed with its spellings as one group, beside prisons
+    assert all(leaf.clause is None or {(t.fieldname, t.text) for t in leaf.clause.leaves()} <= searched
+               for leaf in amount.leaves)

@@ -205,6 +205,6 @@ def test_neighbouring_persian_words_are_also_looked_up_joined(tmp_path):
 
 
 def test_compounds_can_be_turned_off(monkeypatch):
-    import search.query
-    monkeypatch.setattr(search.query, "COMPOUND_BOOST", 0.0)
+    import search.clauses
+    monkeypatch.setattr(search.clauses, "COMPOUND_BOOST", 0.0)
     assert ("exact", "جلوگیری") not in _terms("جلو گیری")

@@ -20,7 +20,8 @@ from whoosh import query as Q
 
 from search import caches, postings, ranking, schema
 from search.order import SCORE_TOLERANCE, top_hits
-from search.query import Scaled, parse_query
+from search.clauses import Scaled
+from search.query import parse_query
 from search.schema import SanadBM25F, build_schema, weighting
 
 _FA = ("زلزله بم بازسازی شهر زندان اوین قرارداد نفت وزارت بانک مرکزی ماسک بیمارستان واکسن دادگاه "
