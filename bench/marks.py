@@ -1,12 +1,12 @@
-"""What the workbench's marking of hits (ui.matches) adds to a search, measured in one run.
+"""What the workbench's showing of marks adds to a search, measured in one run.
 
     python -m bench.marks --archive sanad-archive          # e.g. the demo archive of `make run`
     python -m bench.marks --archive DIR --repeat 5 word "a phrase" ...
 
 For each query: SearchIndex.search as the Search page calls it (top 20, expansion, feedback,
-snippets), then what the page adds for those hits (what each matched, its snippet marked by kind,
-the list of why), then what the Document page adds for the first hit's page (its text marked,
-its word boxes outlined). Prints the median of each and their ratio to the search. The machine is
+snippets), then what the page adds for those hits (their snippets drawn with their marks, the list
+of why), then what the Document page asks for the first hit's page (SearchIndex.page_marks: its
+marks, matched terms and word boxes, without searching the archive again). Prints the median of each and their ratio to the search. The machine is
 shared, so only the ratios of one run are comparable.
 """
 
@@ -23,7 +23,7 @@ QUERIES = ["ماسک", "زندان", "masks", "Ministry of Health", '"ماسک N
 def main(argv=None) -> int:
     from archive.archive import Archive
     from search.index import SearchIndex
-    from ui import matches, web
+    from ui import web
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, required=True)
@@ -39,15 +39,14 @@ def main(argv=None) -> int:
         results = index.search(query, limit=20)
         t1 = time.perf_counter()
         for hit in results.hits:
-            want = matches.wanted(hit.matched, query, results.expansions)
-            web.snippet_html(hit, want) + web.matched_html(hit, want)
+            web.snippet_html(hit) + web.matched_html(hit)
         t2 = time.perf_counter()
         if results.hits:
             hit = results.hits[0]
             page = archive.catalog.page(hit.document_id, hit.page)
-            want = matches.wanted(hit.matched, query, results.expansions)
-            matches.text_marks(page.text, want)
-            matches.box_marks(page.words, want)
+            marked = index.page_marks(query, hit.document_id, hit.page)
+            marked.boxes(page.text, page.words)
+            web.matched_html(marked)
         t3 = time.perf_counter()
         searched.append(t1 - t0)
         listed.append(t2 - t1)
