@@ -45,16 +45,21 @@ def phrases_of(found: "Found", kinds: dict[tuple[str, str], str]) -> tuple[Match
     """The phrases a page holds, each once, its words (as the index has them) joined by spaces:
     as spelled (the exact field) when the page holds it so, else as stems."""
     out: dict[str, str] = {}
-    spelled = {kind for phrase in found.phrases if phrase and phrase[0][0] == "exact"
-               for kind in [min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)]}
+    spelled = {phrase_kind(phrase, kinds) for phrase in found.phrases if phrase and phrase[0][0] == "exact"}
     for phrase in found.phrases:
-        kind = min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
+        kind = phrase_kind(phrase, kinds)
         if phrase and phrase[0][0] != "exact" and kind in spelled:
             continue  # the same phrase, stemmed
         words = " ".join(term for _, term in phrase)
         if words not in out or tiers.PRIORITY.index(kind) < tiers.PRIORITY.index(out[words]):
             out[words] = kind
     return tuple(Matched(words, kind) for words, kind in out.items())
+
+
+def phrase_kind(phrase: tuple, kinds: dict[tuple[str, str], str]) -> str:
+    """How a phrase came into the query: as typed only when each of its words did; a translated
+    phrase that shares a word with what was typed («ماسک N95» for "N95 masks") is a translation."""
+    return max((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
 
 
 def _stem_of(term: str) -> str | None:
@@ -238,7 +243,7 @@ def marks(text: str, found: Found, ranges: dict[tuple[str, str], list[tuple[int,
         for where in ranges.get(pair, ()):
             put(where, kind)
     for phrase in found.phrases:
-        kind = min((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
+        kind = phrase_kind(phrase, kinds)
         # an alternative phrase's «و» or «of» is not what anyone looks for: its words are
         slight = set() if kind == "typed" else {r for pair in phrase if _slight(pair) for r in ranges.get(pair, ())}
         for where in _in_a_row(text, [sorted(ranges.get(pair, ())) for pair in phrase]):

@@ -207,15 +207,12 @@ class PageMarks:
     marks: tuple[highlight.Mark, ...] = ()  # the marked places of the page's text, with their kinds
     matched: tuple = ()  # archive.models.Matched: what the page holds of the query, as Hit.matched
     phrases: tuple = ()  # as Hit.phrases
+    tier: int = tiers.TYPED  # as Hit.tier
 
     def boxes(self, text: str, words: list) -> list:
         """The page image's word boxes (WordBox, in the page's words) under the marks, each a
         highlight.BoxMark with its kind; ``text`` is the page's text as the catalog has it."""
         return highlight.word_boxes(text, list(words), list(self.marks))
-
-    @property
-    def tier(self) -> int:
-        return tiers.TYPED if any(m.kind == "typed" for m in self.matched) else tiers.ALTERNATIVE
 
 
 def page_marks(path: Path, schema, ix, searcher, text: str, document_id: str, number: int,
@@ -244,5 +241,8 @@ def _page_marks(path, schema, ix, searcher, text, document_id, number, readable)
     found = highlight.page_matches(searcher, query, [docnum], evaluation)[docnum]
     page_text = searcher.stored_fields(docnum).get("text", "")
     ranges = highlight.term_ranges(searcher, [(docnum, page_text, found.pairs())], schema)[0]
+    typed = expanded.typed
+    first_tier = tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
+    tier = tiers.TYPED if first_tier is None or evaluation.holding(first_tier, [docnum]) else tiers.ALTERNATIVE
     return PageMarks(tuple(sorted(pages)), tuple(highlight.marks(page_text, found, ranges, kinds)),
-                     highlight.matched_of(found, kinds), highlight.phrases_of(found, kinds))
+                     highlight.matched_of(found, kinds), highlight.phrases_of(found, kinds), tier)

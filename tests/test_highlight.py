@@ -22,6 +22,7 @@ PAGES = [
     "بهداشت عمومی و ماسک در مدرسه.",
     "با سلام و احترام مدیرکل تجهیزات پزشکی وزارت بهداشت، درمان و آموزش پزشکی و کارکنان زندان",
     "masks were short; the health ministry sent masks. Ministry of Health said so",
+    "۲- تعداد ۱۰۰٬۰۰۰ عدد ماسک N95 رسید",
 ]
 
 
@@ -117,3 +118,10 @@ def test_a_typed_phrase_marks_its_occurrences_only(sx):
     marked = sx.page_marks('"Ministry of Health"', f"{6:064x}", 1)
     assert [PAGES[6][m.start:m.end] for m in marked.marks] == ["Ministry", "of", "Health"]
     assert marked.tier == 0 and [p.kind for p in marked.phrases] == ["typed"]
+
+
+def test_a_translated_phrase_that_shares_a_typed_word_is_a_translation(sx):
+    marked = sx.page_marks('"N95 masks"', f"{7:064x}", 1)
+    assert [(PAGES[7][m.start:m.end], m.kind) for m in marked.marks] == [("ماسک", "translation"),
+                                                                        ("N95", "translation")]
+    assert [p.kind for p in marked.phrases] == ["translation"] and marked.tier == 1

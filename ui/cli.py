@@ -310,10 +310,11 @@ def _why(hit) -> str:
     """How a hit matched, in the order of MATCH_KINDS: the words as typed first, feedback last
     (a page below the first tier holds none of the words as typed)."""
     from archive.models import MATCH_KINDS
+    from ui.matches import grouped
 
     by_kind: dict[str, list[str]] = {}
-    for m in hit.matched:
-        by_kind.setdefault(m.kind, []).append(m.term)
+    for term, kind in grouped(hit.matched, hit.phrases):  # a phrase once, not word by word
+        by_kind.setdefault(kind, []).append(term)
     parts = [f"{kind}: {', '.join(dict.fromkeys(by_kind[kind]))}" for kind in MATCH_KINDS if kind in by_kind]
     tier = "" if hit.tier == 0 else "only through alternatives; "
     return f"matched {tier}{'; '.join(parts) or 'filters only'}"
