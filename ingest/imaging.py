@@ -26,14 +26,16 @@ def largest_quad(mask: np.ndarray) -> tuple[np.ndarray, float] | None:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
-    contour = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(contour)
-    hull = cv2.convexHull(contour)
+    # An outline of edges need not be closed (a sheet's edge lost in the shade, or touching the
+    # photo's border), and then its contour is a thin line of almost no area: what it encloses is
+    # its hull. Measured by its own area, the sheet of a photo whose edge runs off the left border
+    # counted as 1% of the photo and was not flattened.
+    hull = cv2.convexHull(max(contours, key=lambda c: cv2.contourArea(cv2.convexHull(c))))
     perimeter = cv2.arcLength(hull, True)
     for eps in (0.01, 0.02, 0.03, 0.05, 0.08):
         poly = cv2.approxPolyDP(hull, eps * perimeter, True)
         if len(poly) == 4:
-            return order_corners(poly.reshape(4, 2).astype(np.float64)), area / mask.size
+            return order_corners(poly.reshape(4, 2).astype(np.float64)), cv2.contourArea(poly) / mask.size
         if len(poly) < 4:
             break
     return None

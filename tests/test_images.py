@@ -3,6 +3,7 @@ the last tests read photos and faxes with the real Tesseract."""
 
 from __future__ import annotations
 
+import io
 import shutil
 
 import pytest
@@ -68,6 +69,19 @@ def test_sheet_found_in_phone_photo_and_flattened():
     # Scans, photocopies and faxes have no desk around the sheet: left alone.
     for kind in ("clean", "photocopy", "fax", "shading"):
         assert sheet.find_sheet(degrade(page, kind, seed=21)) is None, kind
+
+
+def test_a_sheet_whose_edge_runs_off_the_photo_is_found():
+    from ingest import sheet
+    from tests.test_find_letter import phone_photo
+
+    page = render(make_letter(7), "notosans")
+    photo = Image.open(io.BytesIO(phone_photo(page)[0])).convert("L")
+    corners = sheet.find_sheet(photo)
+    assert corners is not None and min(corners[:, 0]) < 0.02 * photo.width  # it touches the left border
+    flat = sheet.flatten_sheet(photo, corners)
+    # this photo's slant is steeper, and the sheet's proportions are taken from its longer edges
+    assert abs(flat.height / flat.width - page.height / page.width) < 0.1
 
 
 def test_prepare_flattens_photos_and_never_enlarges_a_fax():
