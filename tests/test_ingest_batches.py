@@ -16,7 +16,7 @@ from PIL import Image
 
 from archive.archive import Archive
 from archive.settings import defaults
-from ingest import ocr
+from ingest import extract, ocr
 from ingest.batches import Batches, PageBatch
 from ingest.executor import InlineExecutor, ProcessExecutor
 from ingest.ocr import OcrResult
@@ -59,7 +59,16 @@ def letters(tmp_path):
     return folder
 
 
-def test_batched_ingest_records_what_page_by_page_does(tmp_path, letters):
+def test_batched_ingest_records_what_page_by_page_does(tmp_path, letters, monkeypatch):
+    sizes = tmp_path / "batch-sizes"
+    read_together = extract.extract_pages
+
+    def counted(pages, settings=None):  # runs in the (forked) workers
+        with open(sizes, "a") as out:
+            out.write(f"{len(pages)}\n")
+        return read_together(pages, settings)
+
+    monkeypatch.setattr(extract, "extract_pages", counted)
     recorded, progress = {}, {}
     for batch in (1, 3):
         archive = _archive(tmp_path / f"archive-{batch}")
@@ -71,6 +80,7 @@ def test_batched_ingest_records_what_page_by_page_does(tmp_path, letters):
         recorded[batch] = {key: (p.status, p.method, p.text, p.words, p.confidence, p.unread_lines)
                            for key, p in _pages(archive).items()}
         progress[batch] = sorted(seen)
+    assert sizes.read_text().split() == ["3"]  # batched: the three scans in one item; not batched: none
     assert recorded[3] == recorded[1]
     assert sum(method == "ocr" for _, method, *_ in recorded[3].values()) == 3
     assert progress[3] == progress[1] == [-1] * 4 + [1] * 4  # one step per page, batched or not
