@@ -174,3 +174,36 @@ def test_a_bug_in_a_batch_is_still_an_internal_error(tmp_path, monkeypatch):
     assert by_name["scan-1.png"].status == "ingested"
     assert by_name["scan-0.png"].status == "failed" and "Sanad failed" in by_name["scan-0.png"].error
     assert "Traceback" in (archive.root / "sanad.log").read_text()
+
+
+def test_an_interrupted_batched_ingest_reads_no_finished_page_again(tmp_path, fake_ocr, monkeypatch):
+    fake_ocr["how"] = "none"
+    scans = _scans(tmp_path / "in", [50, 51, 52, 53, 54, 55])
+    archive = _archive(tmp_path / "archive")
+    settings = defaults().with_values(ocr_batch=2)
+    done = []
+
+    def stop_after_two(task, n):
+        if n == 1:
+            done.append(task.document_id)
+            if len(done) == 2:
+                raise KeyboardInterrupt  # as Ctrl-C (or a kill) between two pages
+
+    with pytest.raises(KeyboardInterrupt):
+        Ingestor(archive, executor=ProcessExecutor(2), settings=settings, actor="test").ingest(
+            scans, on_page=stop_after_two)
+    read = tmp_path / "read"
+    read_together = extract.extract_pages
+
+    def counted(pages, settings=None):
+        with open(read, "a") as out:
+            out.writelines(f"{path}\n" for path, _, _ in pages)
+        return read_together(pages, settings)
+
+    monkeypatch.setattr(extract, "extract_pages", counted)
+    monkeypatch.setattr(extract, "extract_page", lambda path, *a: counted([(path, *a[:2])], *a[2:])[0])
+    results = Ingestor(archive, executor=ProcessExecutor(2), settings=settings, actor="test").ingest(scans)
+    assert {r.status for r in results} <= {"ingested", "duplicate"} and len(results) == 6
+    again = set(read.read_text().split())
+    assert again and not again & {str(archive.original_path(d)) for d in done}
+    assert len(again) == 6 - 2
