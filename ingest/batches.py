@@ -46,15 +46,23 @@ class Batches:
     """The executor's items: page tasks, those that may need OCR grouped ``size`` at a time.
 
     A batch goes out when it is full or when the tasks run out (the end of the input): it is never
-    held open waiting for pages. The pages of a batch that failed as a whole (`again`) come next,
-    one by one, before any new task. Pulled lazily, like the tasks it groups.
+    held open waiting for pages. To find out whether the input ends soon, ``workers`` batches' worth
+    of tasks (and one more) are staged ahead (staging is quick: storing an original, counting its pages).
+    Pages held when the input ends are shared out evenly between the workers: four scans on two
+    workers go as two batches of two, not as one batch of four beside an idle worker. The pages
+    of a batch that failed as a whole (`again`) come next, one by one, before any new task.
+    Pulled lazily, like the tasks it groups.
     """
 
-    def __init__(self, tasks: Iterator[Any], size: int):
+    def __init__(self, tasks: Iterator[Any], size: int, workers: int = 1):
         self._tasks = iter(tasks)
         self._size = size
+        self._ahead = size * max(1, workers)
+        self._workers = max(1, workers)
         self._again: deque = deque()
         self._held: list = []
+        self._ended = False
+        self._last_size = size  # batch size once the input has ended
 
     def __iter__(self) -> Batches:
         return self
@@ -62,15 +70,18 @@ class Batches:
     def __next__(self):
         if self._again:
             return self._again.popleft()
-        for task in self._tasks:
-            if self._size <= 1 or not may_ocr(task.media_type):
+        while not self._ended and len(self._held) <= self._ahead:
+            task = next(self._tasks, None)
+            if task is None:
+                self._ended = True
+                self._last_size = max(1, -(-len(self._held) // self._workers))
+            elif self._size <= 1 or not may_ocr(task.media_type):
                 return task
-            self._held.append(task)
-            if len(self._held) >= self._size:
-                return self._batch()
-        if self._held:
-            return self._batch()
-        raise StopIteration
+            else:
+                self._held.append(task)
+        if not self._held:
+            raise StopIteration
+        return self._batch(self._last_size if self._ended else self._size)
 
     def again(self, batch: PageBatch) -> None:
         """Hand the pages of a batch that failed as a whole out again, one at a time."""
@@ -79,6 +90,6 @@ class Batches:
     def pending(self) -> bool:
         return bool(self._again)
 
-    def _batch(self):
-        held, self._held = self._held, []
+    def _batch(self, size: int):
+        held, self._held = self._held[:size], self._held[size:]
         return held[0] if len(held) == 1 else PageBatch(tuple(held))

@@ -130,7 +130,8 @@ class Ingestor:
             self.catch_up_index()
             entries: Iterable[Entry] = expand(paths)
             while True:
-                work = Batches(self._tasks(entries, source, tags, emit, on_page), self._batch_size())
+                work = Batches(self._tasks(entries, source, tags, emit, on_page), self._batch_size(),
+                               getattr(self.executor, "jobs", 1))
                 while True:
                     for item, outcome in self.executor.run(run_work, work):
                         self._work_done(work, item, outcome, emit, on_page)

@@ -48,6 +48,20 @@ def test_batches_group_ocr_pages_only_and_never_wait_for_more():
     assert list(Batches(iter(tasks), 1)) == tasks
 
 
+def test_pages_held_at_the_end_of_the_input_are_shared_between_the_workers():
+    def sizes(pages, size, workers):
+        tasks = [type("T", (), {"media_type": "image/png", "number": n})() for n in range(pages)]
+        items = list(Batches(iter(tasks), size, workers))
+        assert [t for item in items for t in getattr(item, "tasks", [item])] == tasks
+        return [getattr(item, "weight", 1) for item in items]
+
+    assert sizes(4, 4, 2) == [2, 2]
+    assert sizes(3, 4, 2) == [2, 1]
+    assert sizes(9, 4, 2) == [4, 3, 2]
+    assert sizes(48, 4, 2) == [4] * 12
+    assert sizes(5, 4, 1) == [4, 1]
+
+
 @pytest.fixture
 def letters(tmp_path):
     from bench.pipeline import make_pages
@@ -80,7 +94,8 @@ def test_batched_ingest_records_what_page_by_page_does(tmp_path, letters, monkey
         recorded[batch] = {key: (p.status, p.method, p.text, p.words, p.confidence, p.unread_lines)
                            for key, p in _pages(archive).items()}
         progress[batch] = sorted(seen)
-    assert sizes.read_text().split() == ["3"]  # batched: the three scans in one item; not batched: none
+    # Batched, the three scans went as two items for the two workers (2 + 1 alone); not batched, none.
+    assert sizes.read_text().split() == ["2"]
     assert recorded[3] == recorded[1]
     assert sum(method == "ocr" for _, method, *_ in recorded[3].values()) == 3
     assert progress[3] == progress[1] == [-1] * 4 + [1] * 4  # one step per page, batched or not
@@ -168,7 +183,8 @@ def test_a_bug_in_a_batch_is_still_an_internal_error(tmp_path, monkeypatch):
         return [bug] + [_fake_image(im.width, im.height) for im in images[1:]]
 
     monkeypatch.setattr(ocr, "ocr_images", many)
-    results = Ingestor(archive, executor=ProcessExecutor(2), settings=defaults().with_values(ocr_batch=2),
+    # One worker, so that the two scans go as one batch.
+    results = Ingestor(archive, executor=ProcessExecutor(1), settings=defaults().with_values(ocr_batch=2),
                        actor="test").ingest(scans)
     by_name = {Path(r.path).name: r for r in results}
     assert by_name["scan-1.png"].status == "ingested"
