@@ -2,7 +2,9 @@
 record them in the catalog and index them.
 
 Every page is a work item recorded in the catalog before any work is done on it, so an
-interrupted ingest picks up where it stopped and never extracts a finished page twice.
+interrupted ingest picks up where it stopped and never extracts a finished page twice. On the
+local pool, pages to OCR go to a worker a few at a time (ingest/batches.py, the ocr_batch
+setting) and are still recorded one by one.
 """
 
 from __future__ import annotations
