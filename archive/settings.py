@@ -76,6 +76,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_pixels", 40_000_000, "largest image handed to Tesseract; larger pages are read at a lower "
             "resolution (an A4 page at 600 dpi is 35 MP)", "ocr"),
     Setting("raster_dpi", 300, "resolution at which PDF pages without a usable text layer are rendered", "ocr"),
+    Setting("ocr_batch", 4, "pages one worker OCRs together, sharing each Tesseract model load among them "
+            "(fewer when worker_memory_mb cannot hold them); 1 reads page by page", "ocr"),
     Setting("tesseract_timeout", 300.0, "seconds one Tesseract call may take", "ocr"),
     Setting("poppler_timeout", 120.0, "seconds one poppler call may take; a PDF that takes longer is broken", "ocr"),
     # -- search --

@@ -10,6 +10,11 @@ Renders synthetic Persian letters (degraded like scans), then in the same run ti
   (c) the same with plain `-l fas+eng` and default settings (also single-threaded, two at a time),
 and prints pages/minute and the ratios a/c (the issue's target: >= 0.90) and a/b.
 
+    python -m bench.pipeline --pages 48 [--batch 4] [--unbatched]
+
+`--batch` sets the ocr_batch setting of (a) (pages a worker OCRs together; its default otherwise);
+`--unbatched` adds (a1), the same ingest with ocr_batch = 1 (page by page), in the same run.
+
     python -m bench.pipeline --ocr-batch 8 [--pages 16]
 
 instead times the OCR stage alone, in the same run: (c) as above; (e) `ocr_image` page by page in
@@ -102,8 +107,10 @@ def run_tesseract(images: list[Path], args: list[str]) -> tuple[float, float]:
     return t.wall, t.cpu
 
 
-def run_sanad(files: list[Path], archive: Path) -> tuple[float, float, int]:
+def run_sanad(files: list[Path], archive: Path, batch: int | None = None) -> tuple[float, float, int]:
     env = os.environ | {"PYTHONPATH": str(REPO)}
+    if batch is not None:
+        env["SANAD_OCR_BATCH"] = str(batch)
     with Timed() as t:
         proc = subprocess.run([sys.executable, "-m", "ui.cli", "--archive", str(archive), "ingest", *map(str, files),
                                "--jobs", "2", "--json"], cwd=REPO, env=env, capture_output=True, text=True)
@@ -181,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf", action="store_true", help="ingest the pages as one scanned PDF (adds rasterizing)")
     parser.add_argument("--cluster", action="store_true", help="a local cluster against the local process pool")
     parser.add_argument("--canned", type=int, default=400, help="pages for the coordinator's cost (with --cluster)")
+    parser.add_argument("--batch", type=int, default=None, help="the ocr_batch setting for (a)")
+    parser.add_argument("--unbatched", action="store_true", help="also time (a1): the ingest with ocr_batch 1")
     parser.add_argument("--ocr-batch", type=int, default=0, help="time the OCR stage alone, batched this many pages")
     args = parser.parse_args(argv)
     if args.ocr_batch:
@@ -196,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         # or goes during the run then weighs on all three figures alike.
         limit = run_tesseract(images, LIMIT_ARGS)
         plain = run_tesseract(images, PLAIN_ARGS)
-        sanad_wall, sanad_cpu, pages = run_sanad(files, folder / "archive")
+        sanad_wall, sanad_cpu, pages = run_sanad(files, folder / "archive", args.batch)
+        single = run_sanad(files, folder / "archive-1", 1) if args.unbatched else None
         plain = [(x + y) / 2 for x, y in zip(plain, run_tesseract(images, PLAIN_ARGS))]
         limit = [(x + y) / 2 for x, y in zip(limit, run_tesseract(images, LIMIT_ARGS))]
     n = len(images)
@@ -206,11 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n} pages ({'one scanned PDF' if args.pdf else 'PNG files'}), 2 cores; load average now "
           f"{os.getloadavg()[0]:.1f} (above ~2.5 other work shares the cores: trust the CPU-time ratios)")
     print(f"{'':52} {'wall clock':>18} {'CPU seconds':>12}")
-    for name, (wall, cpu) in (("(a) sanad ingest --jobs 2, whole pipeline", (sanad_wall, sanad_cpu)),
-                              ("(b) tesseract -l fas + 2 flags, 2 at a time", limit),
-                              ("(c) tesseract -l fas+eng defaults, 2 at a time", plain)):
+    from archive.settings import BY_NAME
+
+    batch = args.batch if args.batch is not None else BY_NAME["ocr_batch"].default
+    rows = [(f"(a) sanad ingest --jobs 2, ocr_batch {batch}", (sanad_wall, sanad_cpu)),
+            ("(b) tesseract -l fas + 2 flags, 2 at a time", limit),
+            ("(c) tesseract -l fas+eng defaults, 2 at a time", plain)]
+    if single:
+        rows.insert(1, ("(a1) sanad ingest --jobs 2, ocr_batch 1", single[:2]))
+    for name, (wall, cpu) in rows:
         print(f"{name:52} {per_min(wall):7.1f} pages/min {cpu:12.1f}")
     print(f"ratio a/c, the issue's target (>= 0.90): wall {plain[0] / sanad_wall:.2f}, CPU {plain[1] / sanad_cpu:.2f}")
+    if single:
+        print(f"ratio a1/c, page by page: wall {plain[0] / single[0]:.2f}, CPU {plain[1] / single[1]:.2f}")
     print(f"ratio a/b, against the model Sanad reads with: wall {limit[0] / sanad_wall:.2f}, CPU {limit[1] / sanad_cpu:.2f}")
     return 0
 

@@ -32,6 +32,8 @@ class Executor(Protocol):
 class InlineExecutor:
     """Runs everything in this process: for one job, debugging and small inputs."""
 
+    batches = True  # may be handed several pages as one item (see ingest/pipeline.py)
+
     def run(self, fn, items):
         for item in items:
             try:
@@ -85,7 +87,10 @@ def _stop_group(*_args) -> None:
 
 class ProcessExecutor:
     """A local process pool that survives its workers: a page that hangs or kills its worker
-    fails alone with a clear reason, and every other page still gets done."""
+    fails alone with a clear reason, and every other page still gets done. An item with a
+    ``weight`` (pages read together) gets that many times the timeout."""
+
+    batches = True
 
     def __init__(self, jobs: int | None = None, *, timeout: float = 900, memory_limit: int = 6 << 30):
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -95,6 +100,9 @@ class ProcessExecutor:
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.jobs, initializer=_limit_worker,
                                    initargs=(self.memory_limit, os.getpid()))
+
+    def _limit(self, item) -> float:
+        return self.timeout * getattr(item, "weight", 1)
 
     def run(self, fn, items):
         source = iter(items)
@@ -109,7 +117,15 @@ class ProcessExecutor:
                     item = retry.popleft() if retry else next(source, _END)
                     if item is _END:
                         break
-                    running[pool.submit(fn, item)] = (item, time.monotonic())
+                    try:
+                        running[pool.submit(fn, item)] = (item, time.monotonic())
+                    except BrokenProcessPool:
+                        # A worker died since the last look: its pages come back broken below.
+                        retry.appendleft(item)
+                        if running:
+                            break
+                        _kill(pool)
+                        pool = self._pool()
                 if not running:
                     return
                 done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -136,11 +152,11 @@ class ProcessExecutor:
                     else:
                         suspects.discard(id(item))
                 now = time.monotonic()
-                late = [f for f, (_, started) in running.items() if now - started > self.timeout]
+                late = [f for f, (item, started) in running.items() if now - started > self._limit(item)]
                 if late or broken:
                     for future in late:
                         item, _ = running.pop(future)
-                        yield item, TimedOut(f"processing took longer than {self.timeout:.0f} s and was stopped")
+                        yield item, TimedOut(f"processing took longer than {self._limit(item):.0f} s and was stopped")
                     for future, (item, _) in running.items():
                         retry.append(item)  # innocent bystanders: do them again
                     running.clear()

@@ -1,12 +1,14 @@
 """Per-page text extraction: decide for each page whether to trust its text or to OCR it.
 
 Everything here runs inside a worker process and works on one page at a time, so that a
-1,000-page PDF never needs more memory than its largest page.
+1,000-page PDF never needs more memory than its largest page; `extract_pages` reads a few pages
+together (their OCR shares Tesseract's model loads) within a memory budget.
 """
 
 from __future__ import annotations
 
 import re
+import traceback
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -62,6 +64,97 @@ def extract_page(path: Path, media_type: str, number: int, settings: Settings | 
     """One page's text. ``settings`` are the limits it is read within (the pipeline hands the
     archive's to each worker with the page); the defaults otherwise."""
     settings = settings or defaults()
+    found = _text_or_image(path, media_type, number, settings)
+    if isinstance(found, PageResult):
+        return found
+    return _ocr(number, found, settings)
+
+
+# What a page read together with others costs the worker's memory, per pixel of its image: the
+# growth of the worker's address space (RLIMIT_AS, which worker_memory_mb sets) while `ocr_images`
+# read A4 letters at 300 dpi (8.7 MP) was 306 MB for one page and 630 MB for four (threads' stacks
+# and malloc arenas included): 35 and 18 bytes a pixel. 40 leaves a margin.
+BYTES_PER_PIXEL = 40
+
+
+def batch_pixels(settings: Settings) -> int | None:
+    """Pixels of the images one worker may hold and read together; None when memory is not limited.
+    Half of worker_memory_mb: the rest is the worker itself, its libraries and its tools."""
+    if not settings.worker_memory_mb:
+        return None
+    return (settings.worker_memory_mb << 20) // 2 // BYTES_PER_PIXEL
+
+
+def extract_pages(pages: list[tuple[Path, str, int]], settings: Settings | None = None) -> list[PageResult | Exception]:
+    """Several pages' text, ``(path, media_type, number)`` each: the result of each page, or the
+    exception its extraction raised, in the order given; one page's failure is its own.
+
+    The pages to OCR are read together with `ingest.ocr.ocr_images` (one Tesseract call per model
+    and pass for all of them), as many at a time as `batch_pixels` allows; the others one by one.
+    """
+    settings = settings or defaults()
+    results: list[PageResult | Exception | None] = [None] * len(pages)
+    held: list[tuple[int, int, Image.Image]] = []  # (slot, page number, image) waiting to be read
+    budget = batch_pixels(settings)
+    for k, (path, media_type, number) in enumerate(pages):
+        try:
+            found = _text_or_image(path, media_type, number, settings)
+        except MemoryError:
+            raise  # perhaps the pages held with it: the batch fails, and each page is tried alone
+        except Exception as exc:  # noqa: BLE001 - this page's result
+            results[k] = _with_traceback(exc)
+            continue
+        if isinstance(found, PageResult):
+            results[k] = found
+            continue
+        if budget is not None and held and _pixels(held) + found.width * found.height > budget:
+            _ocr_together(held, settings, results)
+            held = []
+        held.append((k, number, found))
+    if held:
+        _ocr_together(held, settings, results)
+    return results  # type: ignore[return-value]  # every slot is filled by now
+
+
+def _pixels(held: list[tuple[int, int, Image.Image]]) -> int:
+    return sum(im.width * im.height for _, _, im in held)
+
+
+def _ocr_together(held: list[tuple[int, int, Image.Image]], settings: Settings,
+                  results: list[PageResult | Exception | None]) -> None:
+    from ingest.ocr import ocr_images
+
+    read = ocr_images([im for _, _, im in held], _ocr_settings(settings))
+    for outcome in read:
+        if isinstance(outcome, MemoryError):
+            raise outcome  # as above: the pages read with it may be what filled the memory
+    # An exception in several slots is a shared Tesseract call that failed (a timeout, a crash):
+    # which page caused it is unknown, so each of those pages is read again alone.
+    shared = {id(r) for r in read if isinstance(r, Exception) and sum(x is r for x in read) > 1}
+    for (k, number, image), outcome in zip(held, read, strict=True):
+        if id(outcome) in shared:
+            try:
+                outcome = _ocr(number, image, settings)
+            except Exception as exc:  # noqa: BLE001 - this page's result
+                outcome = exc
+        elif not isinstance(outcome, Exception):
+            outcome = _page_result(number, outcome)
+        results[k] = _with_traceback(outcome) if isinstance(outcome, Exception) else outcome
+
+
+def _with_traceback(exc: Exception) -> Exception:
+    """The exception with its traceback as text, which survives the trip from a worker process
+    (an exception's own traceback does not): ingest/failures.py tells Sanad's bugs from bad files by it."""
+    if getattr(exc, "worker_traceback", None) is None:
+        try:
+            exc.worker_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
+        except AttributeError:
+            pass  # an exception without attributes: it is classified as it stands
+    return exc
+
+
+def _text_or_image(path: Path, media_type: str, number: int, settings: Settings) -> PageResult | Image.Image:
+    """The page's result when it has text to take as it is, else its image to OCR."""
     if media_type in TEXT_TYPES:
         page = _text_pages(path, media_type)[number - 1]
         text = clean(page.text)
@@ -72,7 +165,7 @@ def extract_page(path: Path, media_type: str, number: int, settings: Settings | 
     if media_type.startswith(IMAGE_PREFIX):
         with _open_image(path, settings.max_pixels) as im:
             ImageSequence.Iterator(im)[number - 1]  # seeks the frame
-            return _ocr(number, _load_frame(im, settings.max_pixels), settings)
+            return _load_frame(im, settings.max_pixels)
     raise UnsupportedFile(f"files of type {media_type} are not supported")
 
 
@@ -107,12 +200,13 @@ def _read_text_pages(name: str, media_type: str, _size: int, _mtime_ns: int) -> 
 LAYER_BOX_DPI = 150  # the coordinates of a text layer's word boxes: the page image is drawn at this size
 
 
-def _pdf_page(path: Path, number: int, settings: Settings) -> PageResult:
+def _pdf_page(path: Path, number: int, settings: Settings) -> PageResult | Image.Image:
+    """The page from its text layer, or its image when it has to be OCRed."""
     timeout = settings.poppler_timeout
     raw = poppler.page_text(path, number, timeout)
     layer = text_layer_verdict(raw)
     if layer is None:
-        return _ocr(number, _rasterize(path, number, settings), settings)
+        return _rasterize(path, number, settings)
     width_pt, height_pt = poppler.page_size(path, number, timeout)
     scale = LAYER_BOX_DPI / 72
     words = _layer_words(poppler.page_words(path, number, scale, timeout),
@@ -235,10 +329,19 @@ def _register_heif() -> None:
         pass
 
 
-def _ocr(number: int, image: Image.Image, settings: Settings) -> PageResult:
-    from ingest.ocr import OcrSettings, ocr_image
+def _ocr_settings(settings: Settings):
+    from ingest.ocr import OcrSettings
 
-    result = ocr_image(image, OcrSettings(timeout=settings.tesseract_timeout, max_pixels=settings.max_pixels))
+    return OcrSettings(timeout=settings.tesseract_timeout, max_pixels=settings.max_pixels)
+
+
+def _ocr(number: int, image: Image.Image, settings: Settings) -> PageResult:
+    from ingest.ocr import ocr_image
+
+    return _page_result(number, ocr_image(image, _ocr_settings(settings)))
+
+
+def _page_result(number: int, result) -> PageResult:
     return PageResult(number, result.text, "ocr", result.lang,
                       result.confidence, result.width, result.height, result.words,
                       unread_lines=result.unread_lines)

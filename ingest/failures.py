@@ -38,7 +38,7 @@ def classify(exc: BaseException, *, reading_file: bool, log: Path, subject: str 
 def log_traceback(log: Path, exc: BaseException, subject: str = "") -> bool:
     """Append the traceback to the log; False when the log cannot be written."""
     text = "".join(traceback.format_exception(exc))
-    remote = getattr(exc.__cause__, "tb", None)  # a worker's traceback, sent by concurrent.futures
+    remote = _remote_traceback(exc)
     if remote and remote not in text:
         text += str(remote)
     try:
@@ -51,7 +51,7 @@ def log_traceback(log: Path, exc: BaseException, subject: str = "") -> bool:
 
 def _raised_by_sanad(exc: BaseException) -> bool:
     """True when the innermost frame of the traceback is in Sanad's own code."""
-    remote = getattr(exc.__cause__, "tb", None)
+    remote = _remote_traceback(exc)
     if isinstance(remote, str):
         files = re.findall(r'File "([^"]+)"', remote)
         return bool(files) and files[-1].startswith(OWN_PACKAGES)
@@ -61,6 +61,13 @@ def _raised_by_sanad(exc: BaseException) -> bool:
     while tb.tb_next is not None:
         tb = tb.tb_next
     return tb.tb_frame.f_code.co_filename.startswith(OWN_PACKAGES)
+
+
+def _remote_traceback(exc: BaseException) -> str | None:
+    """A worker's traceback of ``exc`` as text: sent by concurrent.futures for an exception a
+    worker raised, or kept by ingest/extract.py for one it returned as a page's result."""
+    remote = getattr(exc.__cause__, "tb", None)
+    return remote if isinstance(remote, str) else getattr(exc, "worker_traceback", None)
 
 
 def stops_batch(error: SanadError) -> bool:

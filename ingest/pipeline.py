@@ -2,7 +2,9 @@
 record them in the catalog and index them.
 
 Every page is a work item recorded in the catalog before any work is done on it, so an
-interrupted ingest picks up where it stopped and never extracts a finished page twice.
+interrupted ingest picks up where it stopped and never extracts a finished page twice. On the
+local pool, pages to OCR go to a worker a few at a time (ingest/batches.py, the ocr_batch
+setting) and are still recorded one by one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from archive.errors import DiskFull, IndexDamaged, InputError, InternalError, Sa
 from archive.models import Document, Page, Receipt
 from archive.settings import Settings
 from ingest import detect, extract, unzip
+from ingest.batches import Batches, PageBatch, run_batch
 from ingest.claims import Claims
 from ingest.failures import LOG_NAME, classify, stops_batch
 from ingest.inputs import Entry, display_name, expand
@@ -79,6 +82,11 @@ def run_page(task: PageTask) -> extract.PageResult:
     return extract.extract_page(Path(task.original), task.media_type, task.number, task.settings)
 
 
+def run_work(item: PageTask | PageBatch):
+    """What a worker does with one item: a page, or a batch of pages read together."""
+    return run_batch(item) if isinstance(item, PageBatch) else run_page(item)
+
+
 class Ingestor:
     def __init__(self, archive: Archive, *, jobs: int | None = None, executor: Executor | None = None,
                  actor: str | None = None, notify: Callable[[str], None] | None = None,
@@ -124,9 +132,13 @@ class Ingestor:
             self.catch_up_index()
             entries: Iterable[Entry] = expand(paths)
             while True:
-                tasks = self._tasks(entries, source, tags, emit, on_page)
-                for task, outcome in self.executor.run(run_page, tasks):
-                    self._page_done(task, outcome, emit, on_page)
+                work = Batches(self._tasks(entries, source, tags, emit, on_page), self._batch_size(),
+                               getattr(self.executor, "jobs", 1))
+                while True:
+                    for item, outcome in self.executor.run(run_work, work):
+                        self._work_done(work, item, outcome, emit, on_page)
+                    if not work.pending():
+                        break  # else the pages of a batch that failed last are still to do
                 if not self._deferred:
                     break
                 # Another `sanad ingest` was working on these: wait until it lets go of each,
@@ -271,6 +283,19 @@ class Ingestor:
         return FileResult(name, "pending", doc.id, member_of=member_of), doc
 
     # -- results ---------------------------------------------------------------------------
+
+    def _batch_size(self) -> int:
+        # A cluster's tasks carry one original each (scattered to where they run): page by page there.
+        return self.settings.ocr_batch if getattr(self.executor, "batches", False) else 1
+
+    def _work_done(self, work: Batches, item, outcome, emit, on_page) -> None:
+        if not isinstance(item, PageBatch):
+            self._page_done(item, outcome, emit, on_page)
+        elif isinstance(outcome, list) and len(outcome) == len(item.tasks):
+            for task, one in zip(item.tasks, outcome):
+                self._page_done(task, one, emit, on_page)
+        else:
+            work.again(item)  # failed as a whole: which page was at fault is found one by one
 
     def _page_done(self, task: PageTask, outcome, emit, on_page) -> None:
         if task.document_id not in self._open:
