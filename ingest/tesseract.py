@@ -10,31 +10,12 @@ import os
 import re
 import shlex
 import shutil
-import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import pytesseract
 from PIL import Image
-
-
-def _import_pytesseract():
-    """pytesseract, imported without pandas unless something else already loaded it. pytesseract
-    imports pandas whenever it is installed (Streamlit brings it), for a DataFrame output Sanad
-    never asks for; that import cost each page worker 0.3 s of CPU (0.58 s -> 0.24 s for
-    importing ingest.ocr). The module table is left as it was."""
-    blocked = "pandas" not in sys.modules
-    if blocked:
-        sys.modules["pandas"] = None  # type: ignore[assignment]  # makes `import pandas` fail at once
-    try:
-        import pytesseract
-    finally:
-        if blocked and sys.modules.get("pandas", 0) is None:
-            del sys.modules["pandas"]
-    return pytesseract
-
-
-pytesseract = _import_pytesseract()
 
 from archive.errors import InputError, TimedOut, ToolMissing
 
