@@ -122,13 +122,16 @@ def kinds_of(terms: Iterable[tuple[str, str]], kind: str) -> dict[tuple[str, str
 
 
 def positive_leaves(query):
-    """The leaves a page must or may match: those under a NOT are left out."""
+    """The leaves a page must or may match by its words: those under a NOT are left out, and so
+    are ranges, which are filters (a date range's terms are every day in it: listing them cost a
+    filtered search at 100,000 pages 50 ms, for terms no page shows)."""
     if isinstance(query, Q.Not):
         return
     if isinstance(query, Q.AndNot):
         yield from positive_leaves(query.a)
     elif query.is_leaf():
-        yield query
+        if not isinstance(query, Q.RangeMixin):
+            yield query
     else:
         for child in query.children():
             yield from positive_leaves(child)
