@@ -6,6 +6,9 @@
 - per index version (its segments and their live pages): the page and occurrence counts of the
   words feedback weighs (search.feedback), at most TEXT_STATS_KEPT words, dropped when the
   index changes;
+- per segment and term: the decoded postings of words on many pages (search.postings), at most
+  POSTINGS_BYTES_KEPT bytes: feedback adds the same common words to search after search, and
+  decoding their posting lists is most of what a search with feedback costs;
 - per index folder and generation: the name keys of the index's words (search.searching), for
   at most NAME_KEYS_KEPT folders.
 
@@ -22,11 +25,14 @@ from typing import Any
 SEGMENT_ARRAYS_KEPT = 256  # (segment, what) pairs
 TEXT_STATS_KEPT = 500_000  # words
 NAME_KEYS_KEPT = 4  # index folders (an archive has one; tests and benchmarks open several)
+POSTINGS_BYTES_KEPT = 64 << 20  # decoded posting lists (ids and weights), in bytes
 
 _LOCK = threading.Lock()  # the web app searches from several threads
 _SEGMENT_ARRAYS: OrderedDict[tuple, Any] = OrderedDict()
 _TEXT_STATS: dict = {}
 _NAME_KEYS: OrderedDict[str, tuple] = OrderedDict()
+_POSTINGS: OrderedDict[tuple, Any] = OrderedDict()
+_POSTINGS_BYTES = [0]
 
 
 def segment_array(key: tuple, size: int, compute: Callable[[], Any]):
@@ -60,6 +66,27 @@ def text_stats(version: tuple, word: str, compute: Callable[[], tuple[int, float
     return stats
 
 
+def postings(key: tuple, compute: Callable[[], Any], size: Callable[[Any], int]):
+    """The postings kept under ``key`` (a segment's id first, then what dates its deletions and the
+    term), else ``compute()``, kept unless larger than a sixteenth of POSTINGS_BYTES_KEPT."""
+    with _LOCK:
+        cached = _POSTINGS.get(key)
+        if cached is not None:
+            _POSTINGS.move_to_end(key)
+            return cached[0]
+    value = compute()
+    nbytes = size(value)
+    if nbytes <= POSTINGS_BYTES_KEPT // 16:
+        with _LOCK:
+            if key not in _POSTINGS:
+                _POSTINGS[key] = (value, nbytes)
+                _POSTINGS_BYTES[0] += nbytes
+            while _POSTINGS_BYTES[0] > POSTINGS_BYTES_KEPT:
+                _, (_, dropped) = _POSTINGS.popitem(last=False)
+                _POSTINGS_BYTES[0] -= dropped
+    return value
+
+
 def name_keys(folder: str, generation: int, compute: Callable[[], Any]):
     """The name keys of the index in ``folder`` at ``generation``, computed once per generation."""
     with _LOCK:
@@ -82,3 +109,5 @@ def clear() -> None:
         _SEGMENT_ARRAYS.clear()
         _TEXT_STATS.clear()
         _NAME_KEYS.clear()
+        _POSTINGS.clear()
+        _POSTINGS_BYTES[0] = 0

@@ -103,9 +103,27 @@ def term_info(reader, field_name: str, btext: bytes):
         return None
 
 
+KEPT_FROM_PAGES = 2_000  # a posting list this long or longer is kept decoded (search.caches)
+
+
 def term_postings(reader, field_name: str, btext: bytes, info, values: bool = False) -> Postings:
     """The postings of a term in the segment, given its entry ``info`` from ``term_info``; with
-    ``values``, also the encoded word positions (unpickled a block at a time, when first asked for)."""
+    ``values``, also the encoded word positions (unpickled a block at a time, when first asked for).
+    Without them, a word on many pages is decoded once and kept (read-only arrays)."""
+    if values or info.doc_frequency() < KEPT_FROM_PAGES:
+        return _term_postings(reader, field_name, btext, info, values)
+    segment = reader.segment()
+
+    def compute() -> Postings:
+        found = _term_postings(reader, field_name, btext, info, False)
+        found.ids.flags.writeable = False  # shared by every search that reads the word
+        found.weights.flags.writeable = False
+        return found
+    return caches.postings((segment.segment_id(), segment.deleted_count(), field_name, btext), compute,
+                           lambda p: p.ids.nbytes + p.weights.nbytes)
+
+
+def _term_postings(reader, field_name: str, btext: bytes, info, values: bool) -> Postings:
     found = _inlined(info, values)
     if found is None:
         found = _blocks_fast(reader, info, reader.schema[field_name].format, values)

@@ -300,6 +300,35 @@ def test_a_members_collection_filter_is_whooshs_and_read_once_for_every_search(i
     assert read.count("collections") == 2 * len(list(searcher.leaf_searchers()))
 
 
+def test_a_common_words_postings_are_decoded_once_and_forget_deleted_pages(tmp_path, monkeypatch):
+    monkeypatch.setattr(postings, "KEPT_FROM_PAGES", 5)
+    decoded = []
+    read = postings._term_postings
+    monkeypatch.setattr(postings, "_term_postings", lambda *a: decoded.append(a[1:3]) or read(*a))
+    index = whoosh_index.create_in(tmp_path, build_schema())
+    writer = index.writer()
+    for page in list(_pages(90)):
+        writer.add_document(**page)
+    writer.commit()
+    query = parse_query("زلزله", index.schema)
+    for _ in range(3):
+        with index.searcher(weighting=weighting()) as searcher:
+            before = ranking.all_scores(searcher, query)
+            _same(before, _whoosh(searcher, query))
+    # each (field, term) once for the three searches
+    assert decoded and len(decoded) == len(set(decoded))
+    doomed = None
+    with index.searcher(weighting=weighting()) as searcher:
+        doomed = searcher.stored_fields(int(before[0][0]))["key"]
+    writer = index.writer()
+    writer.delete_by_term("key", doomed)
+    writer.commit(merge=False)
+    with index.searcher(weighting=weighting()) as searcher:
+        after = ranking.all_scores(searcher, query)
+        _same(after, _whoosh(searcher, query))
+    assert len(after[0]) == len(before[0]) - 1
+
+
 def test_a_search_of_filters_only_lists_the_newest_first(ix):
     query = parse_query("tag:urgent", ix.schema)
     with ix.searcher(weighting=weighting()) as searcher:
