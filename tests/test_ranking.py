@@ -305,11 +305,7 @@ def test_a_common_words_postings_are_decoded_once_and_forget_deleted_pages(tmp_p
     decoded = []
     read = postings._term_postings
     monkeypatch.setattr(postings, "_term_postings", lambda *a: decoded.append(a[1:3]) or read(*a))
-    index = whoosh_index.create_in(tmp_path, build_schema())
-    writer = index.writer()
-    for page in list(_pages(90)):
-        writer.add_document(**page)
-    writer.commit()
+    index = _one_segment(tmp_path, 90)
     query = parse_query("زلزله", index.schema)
     for _ in range(3):
         with index.searcher(weighting=weighting()) as searcher:
@@ -317,12 +313,8 @@ def test_a_common_words_postings_are_decoded_once_and_forget_deleted_pages(tmp_p
             _same(before, _whoosh(searcher, query))
     # each (field, term) once for the three searches
     assert decoded and len(decoded) == len(set(decoded))
-    doomed = None
     with index.searcher(weighting=weighting()) as searcher:
-        doomed = searcher.stored_fields(int(before[0][0]))["key"]
-    writer = index.writer()
-    writer.delete_by_term("key", doomed)
-    writer.commit(merge=False)
+        _delete(index, searcher.stored_fields(int(before[0][0]))["key"])
     with index.searcher(weighting=weighting()) as searcher:
         after = ranking.all_scores(searcher, query)
         _same(after, _whoosh(searcher, query))
@@ -340,19 +332,27 @@ def test_a_search_of_filters_only_lists_the_newest_first(ix):
     assert len({score for _, score in found}) == 1
 
 
-def test_a_kept_filter_forgets_deleted_pages(tmp_path):
-    index = whoosh_index.create_in(tmp_path, build_schema())
+def _one_segment(path, count: int):
+    index = whoosh_index.create_in(path, build_schema())
     writer = index.writer()
-    for page in list(_pages(60)):
+    for page in list(_pages(count)):
         writer.add_document(**page)
     writer.commit()
+    return index
+
+
+def _delete(index, key: str) -> None:
+    writer = index.writer()
+    writer.delete_by_term("key", key)
+    writer.commit(merge=False)
+
+
+def test_a_kept_filter_forgets_deleted_pages(tmp_path):
+    index = _one_segment(tmp_path, 60)
     query = parse_query("بانک date:2019-06-01..2020-12-31", index.schema)
     with index.searcher(weighting=weighting()) as searcher:
         before, _ = ranking.all_scores(searcher, query)
-        doomed = searcher.stored_fields(int(before[0]))["key"]
-    writer = index.writer()
-    writer.delete_by_term("key", doomed)
-    writer.commit(merge=False)
+        _delete(index, searcher.stored_fields(int(before[0]))["key"])
     with index.searcher(weighting=weighting()) as searcher:
         after, _ = ranking.all_scores(searcher, query)
         assert sorted(after.tolist()) == sorted(_whoosh(searcher, query))
