@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from archive.models import Hit, Matched, WordBox
 from search import ranking, tiers
@@ -62,7 +63,9 @@ def phrase_kind(phrase: tuple, kinds: dict[tuple[str, str], str]) -> str:
     return max((kinds.get(pair, "typed") for pair in phrase), key=tiers.PRIORITY.index)
 
 
+@lru_cache(maxsize=50_000)
 def _stem_of(term: str) -> str | None:
+    # asked for each exact-field term of each shown page, twice (its ranges, whether it is slight)
     return next((t.text for t in _STEMMER(term, mode="query")), None)
 
 

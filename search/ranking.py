@@ -281,8 +281,9 @@ class _Segment:
         scores are left at 0 where that saves work."""
         if isinstance(q, Q.Phrase) and q.slop == 1:
             return self._phrase(q, pages)
-        if not scored and _terms_of_one_field(q) and _terms_of_one_field(q)[0].fieldname in KEPT_FILTERS:
-            part = self._terms_filter(q)
+        kept = None if scored else _kept_filter(q)
+        if kept:
+            part = self._terms_filter(kept)
             return part if pages is None else _Part(part.mask[pages], part.score[pages])
         children = self._children(q)
         if children is None:  # a leaf: computed once on all pages
@@ -345,11 +346,10 @@ class _Segment:
         mask = postings.per_segment(self.reader, ("filter", self.reader.segment().deleted_count(), q), compute)
         return _Part(mask, np.zeros(self.size))
 
-    def _terms_filter(self, q) -> _Part:
-        """The pages of a Term, or an Or of Terms of one field, that only filters, kept per segment:
+    def _terms_filter(self, terms: list) -> _Part:
+        """The pages of Terms of one field (see _kept_filter) that only filter, kept per segment:
         team mode wraps every search of a member in their collections, a filter that stays the
         same from one search to the next and would otherwise be read from the postings each time."""
-        terms = _terms_of_one_field(q)
         field_name = terms[0].fieldname
         words = sorted({t.text for t in terms})
 
@@ -474,14 +474,15 @@ class _Segment:
 KEPT_FILTERS = ("collections",)
 
 
-def _terms_of_one_field(q) -> list | None:
-    """The Terms of ``q`` when it is a Term or an Or of plain Terms of one field, else None."""
+def _kept_filter(q) -> list | None:
+    """The Terms of ``q`` when it is a Term, or an Or of plain Terms, of one of KEPT_FILTERS, else None."""
     if type(q) is Q.Term:
-        return [q]
-    if type(q) is Q.Or and q.subqueries and not q.minmatch and all(type(t) is Q.Term for t in q.subqueries) \
-            and len({t.fieldname for t in q.subqueries}) == 1:
-        return list(q.subqueries)
-    return None
+        terms = [q]
+    elif type(q) is Q.Or and q.subqueries and not q.minmatch and all(type(t) is Q.Term for t in q.subqueries):
+        terms = list(q.subqueries)
+    else:
+        return None
+    return terms if terms[0].fieldname in KEPT_FILTERS and len({t.fieldname for t in terms}) == 1 else None
 
 
 def _combine(kind: str, parts: list[_Part], factor: float) -> _Part:

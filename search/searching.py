@@ -80,6 +80,12 @@ def _is_plain_words(query) -> bool:
     return words
 
 
+def _first_tier(text: str, expanded):
+    """The query of the words as typed (see search.tiers), when anything was searched as well."""
+    typed = expanded.typed
+    return tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
+
+
 def _has_fuzzy(query) -> bool:
     return any(isinstance(leaf, Q.FuzzyTerm) for leaf in query.leaves())
 
@@ -120,8 +126,7 @@ def run(path: Path, schema, ix, searcher, text: str, limit: int, sort: str, expa
 def _run(path, schema, ix, searcher, text, limit, sort, expand, feedback, readable) -> SearchResults:
     query, expanded, feedback = build_query(path, schema, ix, text, sort, expand, feedback)
     query = access_filter(query, readable)
-    typed = expanded.typed
-    first_tier = tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
+    first_tier = _first_tier(text, expanded)
     evaluation = ranking.Evaluation(searcher)  # the ranking's work, reused for highlighting
     expansions = expanded.expansions
     if readable is not None:
@@ -155,8 +160,7 @@ def ranked_pages(path: Path, schema, ix, searcher, text: str, limit: int, expand
 def _ranked_pages(path, schema, ix, searcher, text, limit, expand, feedback, readable):
     query, expanded, feedback = build_query(path, schema, ix, text, "relevance", expand, feedback)
     query = access_filter(query, readable)
-    typed = expanded.typed
-    first_tier = tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
+    first_tier = _first_tier(text, expanded)
     if feedback:
         found, _, _ = feedback_ranking(searcher, query, schema, limit, first_tier=first_tier)
     else:
@@ -241,8 +245,7 @@ def _page_marks(path, schema, ix, searcher, text, document_id, number, readable)
     found = highlight.page_matches(searcher, query, [docnum], evaluation)[docnum]
     page_text = searcher.stored_fields(docnum).get("text", "")
     ranges = highlight.term_ranges(searcher, [(docnum, page_text, found.pairs())], schema)[0]
-    typed = expanded.typed
-    first_tier = tiers.first_tier(text, typed) if expanded.expansions or _has_fuzzy(typed) else None
+    first_tier = _first_tier(text, expanded)
     tier = tiers.TYPED if first_tier is None or evaluation.holding(first_tier, [docnum]) else tiers.ALTERNATIVE
     return PageMarks(tuple(sorted(pages)), tuple(highlight.marks(page_text, found, ranges, kinds)),
                      highlight.matched_of(found, kinds), highlight.phrases_of(found, kinds), tier)
