@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -155,3 +156,26 @@ def two_collections(sanad: Sanad, top: Path) -> dict[str, str]:
     sanad("ingest", "--collection", "A", "--source", "north desk", "--tag", "alpha", str(a))
     sanad("ingest", "--collection", "B", "--source", "secret desk", "--tag", "bravo", str(b))
     return {d["filename"]: d["document_id"] for d in sanad.json("list")}
+
+
+def from_threads(search, queries: list[str], clients: int = 8) -> list[tuple[str, object]]:
+    """(query, search(query)) from ``clients`` threads at once, each running every query from
+    another start; an exception in any thread fails the test."""
+    got: list[tuple[str, object]] = []
+    errors: list[BaseException] = []
+
+    def client(shift: int) -> None:
+        try:
+            for q in queries[shift:] + queries[:shift]:
+                got.append((q, search(q)))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(got) == clients * len(queries)
+    return got

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from search import pool as search_pool
 from search.index import SearchIndex
+from tests.conftest import from_threads
 from tests.test_index_segments import _QUERIES, _build, _pages
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,22 +40,7 @@ def pool():
 def test_pooled_searches_give_what_searches_in_the_caller_give(index, pool):
     expected = {q: _results(index.search(q, limit=10)) for q in _QUERIES}
     pooled = search_pool.PooledIndex(index, pool)
-    got, errors = [], []
-
-    def client(shift: int) -> None:
-        try:
-            for q in _QUERIES[shift:] + _QUERIES[:shift]:
-                got.append((q, _results(pooled.search(q, limit=10))))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert len(got) == 8 * len(_QUERIES)
+    got = from_threads(lambda q: _results(pooled.search(q, limit=10)), _QUERIES)
     assert all(result == expected[q] for q, result in got)
     # The workers were started by client threads that have ended since: they still serve (they
     # would not, had they died with those threads, and their searches run in the caller instead).

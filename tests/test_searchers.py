@@ -3,12 +3,12 @@ what one search at a time gives, and a search sees every commit and rebuild."""
 
 from __future__ import annotations
 
-import threading
 
 from whoosh import index as whoosh_index
 
 from search import searchers
 from search.index import SearchIndex
+from tests.conftest import from_threads
 from tests.test_index_segments import _QUERIES, _build, _pages
 
 
@@ -20,23 +20,7 @@ def _results(index: SearchIndex, text: str):
 def test_concurrent_searches_match_sequential_ones(tmp_path):
     index = _build(tmp_path / "index", _pages(), segments=3)
     expected = {q: _results(index, q) for q in _QUERIES}
-    got: list[tuple[str, object]] = []
-    errors: list[BaseException] = []
-
-    def client(shift: int) -> None:
-        try:
-            for q in _QUERIES[shift:] + _QUERIES[:shift]:
-                got.append((q, _results(index, q)))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert len(got) == 8 * len(_QUERIES)
+    got = from_threads(lambda q: _results(index, q), _QUERIES)
     assert all(result == expected[q] for q, result in got)
     pool = searchers._POOLS[str(index.path)]
     assert 1 <= len(pool.idle) <= searchers.IDLE_KEPT  # given back, kept for the next searches

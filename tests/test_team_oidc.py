@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,19 @@ def _oidc_login(page, base: str, subject: str) -> None:
     page.wait_for_url(base + "/**", timeout=30_000)
 
 
+@contextmanager
+def _logged_in(browser, base: str, subject: str, **context_options):
+    """A new browser context, logged in by the provider as ``subject``: (context, its page)."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    try:
+        _oidc_login(page, base, subject)
+        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+        yield context, page
+    finally:
+        context.close()
+
+
 def _search(page, query: str, outcome: str) -> str:
     page.get_by_label("Search words in Persian or English").fill(query)
     page.get_by_role("button", name="Search", exact=True).click()
@@ -105,11 +119,7 @@ def test_team_mode_with_oidc_refuses_to_start_without_a_client_id(tmp_path, prov
 
 def test_a_member_logs_in_through_the_provider_with_the_catalogs_roles(team, browser):
     base, sanad, _ = team
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    try:
-        _oidc_login(page, base, "oona-1")
-        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+    with _logged_in(browser, base, "oona-1", viewport={"width": 1400, "height": 1000}) as (_, page):
         assert "oona@example.org" in page.inner_text("body")
         body = _search(page, "walrus", "1 matching pages")
         _no_errors(page)
@@ -133,8 +143,6 @@ def test_a_member_logs_in_through_the_provider_with_the_catalogs_roles(team, bro
         page.goto(base + "/")
         page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
         assert "Logged in as" not in page.inner_text("body")
-    finally:
-        context.close()
     rows = sanad.json("audit", "--user", "oona@example.org")
     logins = [r for r in rows if r["action"] == "login"]
     assert logins and logins[0]["detail"]["via"] == "oidc"
@@ -144,11 +152,8 @@ def test_a_member_logs_in_through_the_provider_with_the_catalogs_roles(team, bro
 def test_downloads_need_the_providers_login_too(team, browser):
     base, sanad, _ = team
     doc = next(d["document_id"] for d in sanad.json("list") if d["filename"] == "a.pdf")
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    try:
-        _oidc_login(page, base, "oona-1")
-        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+    with _logged_in(browser, base, "oona-1", viewport={"width": 1400, "height": 1000},
+                    accept_downloads=True) as (context, page):
         page.goto(f"{base}/document?doc={doc}&page=1")
         page.get_by_test_id("page-image").wait_for(timeout=60_000)
         original = saved_download(page, "Download original")
@@ -162,23 +167,15 @@ def test_downloads_need_the_providers_login_too(team, browser):
             assert other.request.get(original.url).status == 403
         finally:
             other.close()
-    finally:
-        context.close()
 
 
 def test_an_admin_account_logged_in_by_the_provider_reads_the_audit_page(team, browser):
     base, _, _ = team
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    try:
-        _oidc_login(page, base, "ada-1")
-        page.get_by_text("Logged in as").wait_for(timeout=30_000)
+    with _logged_in(browser, base, "ada-1", viewport={"width": 1400, "height": 1000}) as (_, page):
         assert "b.pdf" in _search(page, "walrus", "2 matching pages")
         page.get_by_role("link", name="Audit").click()
         page.get_by_text("entries, newest first").wait_for(timeout=30_000)
         _no_errors(page)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("subject, reason", [("eve-1", "not verified"), ("nobody-1", "no account")])
@@ -201,16 +198,12 @@ def test_an_identity_that_names_no_usable_account_reads_nothing(team, browser, s
 
 def test_an_oidc_login_expires_after_session_hours(team, browser):
     base, _, settings = team
-    context = browser.new_context()
-    page = context.new_page()
     original = settings.read_text(encoding="utf-8")
     try:
-        _oidc_login(page, base, "oona-1")
-        page.get_by_text("Logged in as").wait_for(timeout=30_000)
-        settings.write_text(original + "session_hours = 0.0001\n", encoding="utf-8")  # under a second
-        page.reload()
-        page.get_by_text("Your login has expired").wait_for(timeout=30_000)
-        assert "Logged in as" not in page.inner_text("body")
+        with _logged_in(browser, base, "oona-1") as (_, page):
+            settings.write_text(original + "session_hours = 0.0001\n", encoding="utf-8")  # under a second
+            page.reload()
+            page.get_by_text("Your login has expired").wait_for(timeout=30_000)
+            assert "Logged in as" not in page.inner_text("body")
     finally:
         settings.write_text(original, encoding="utf-8")
-        context.close()
