@@ -316,7 +316,9 @@ class DaskExecutor:
         for worker, problems in refused.items():
             self.notify(f"refused worker {worker}: {'; '.join(problems)}")
         client.register_plugin(Gatekeeper(version))  # also turns away workers that join later
-        if len(refused) == len(client.nthreads()):
+        # Judged on the answers, not on the workers left now: the gatekeeper may already have closed
+        # the refused ones, and an empty cluster would read as a lost scheduler.
+        if refused and not any(p == [] for p in answers.values()):
             raise ClusterRefused(f"no worker at {self.address} can read pages for this ingest: "
                                  + " | ".join(f"{w}: {'; '.join(p)}" for w, p in refused.items()))
 
