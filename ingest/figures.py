@@ -15,6 +15,7 @@ do not disagree (see `vote`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from PIL import Image
@@ -34,7 +35,9 @@ _FROM_LETTER = {v: k for k, v in _LETTERS.items()}
 _LABEL = re.compile(r"[0-9,./\-SQMDBTK]+")
 # A word the page read that may be a number or a code: digits, what separators are read as,
 # and at most a few letters of a letter number.
-_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-" + "".join(_LETTERS.values()) + r"]+")
+# The page read also writes a separator as a colon (Noto Sans Arabic's ٬ in ۲۶٬۶۰۰٬۰۰۰ as ۲۶:۶۰۰۰۰۰)
+# and the slashes of a letter number as ا, | or a bracket (۵۹۶۶ اص |۰۰).
+_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-:|\[\]ا" + "".join(_LETTERS.values()) + r"]+")
 _DIGIT = re.compile(r"[0-9۰-۹٠-٩]")
 _NATIVE_DIGIT = re.compile(r"[۰-۹٠-٩]")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
@@ -83,8 +86,12 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     for k, (group, box) in enumerate(zip(groups, boxes)):
         found = [f[0] for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)] if len(f) == 1]
         # A crop read as the page read it votes for the page's reading.
-        text = vote([accept(box.text, label) or (box.text if _agrees(box.text, label) else None)
-                     for label, _ in found])
+        texts = [accept(box.text, label) or (box.text if _agrees(box.text, label) else None) for label, _ in found]
+        text = vote(texts) or vote_runs(box.text, texts)
+        if text is None and len(found) == len(_MARGINS) and len({re.sub(r"\D", "", l) for l, _ in found}) == 1:
+            # Every crop saw the same digits (one may have put its separators elsewhere).
+            label, n = Counter(label for label, _ in found).most_common(1)[0]
+            text = unanimous(box.text, label) if n > 1 else None
         conf = max((c for _, c in found), default=box.conf)
         if text is None or text == box.text:
             continue
@@ -110,6 +117,31 @@ def vote(texts: list[str | None]) -> str | None:
     if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
         return None
     return max(counts, key=counts.get)
+
+
+def vote_runs(old: str, texts: list[str | None]) -> str | None:
+    """When the crops' accepted readings all differ but have one shape (three letter numbers, say),
+    each run of digits by itself: the run most of them gave, if every run has one and the result
+    is still a reading `accept` takes (۸۳۹۶/ص/۹۸, ۸۴۹۶۸/ص/۹۸ and ۸۳۹۶/ص/۱۸ give ۸۳۹۶/ص/۹۸)."""
+    given = [t for t in texts if t is not None]
+    shapes = {re.sub(r"\d+", "#", t) for t in given}
+    if len(given) < 3 or len(shapes) != 1:
+        return None
+    runs = [re.findall(r"\d+", t) for t in given]
+    chosen = []
+    for column in zip(*runs):
+        run, n = Counter(column).most_common(1)[0]
+        if 2 * n <= len(column):
+            return None
+        chosen.append(run)
+    pieces = iter(chosen)
+    text = re.sub(r"\d+", lambda _: next(pieces), given[0])
+    return text if accept(old, _visual(text)) == text else None
+
+
+def _visual(text: str) -> str:
+    # A reading as written on the page, back in the model's label form: to_logical is its own inverse.
+    return to_logical(_as_label(text).replace("٫", "."))
 
 
 def _union(ws: list[WordBox]) -> WordBox:
@@ -173,6 +205,36 @@ def accept(old: str, label: str) -> str | None:
     if "/" in new and not valid_date(was):
         return written(new, old) if abs(nd - od) <= 1 else None
     return written(new, old) if re.sub(r"\d", "0", new) == re.sub(r"\d", "0", was) else None
+
+
+def unanimous(old: str, label: str) -> str | None:
+    """The reading all crops agreed on, when `accept` refused it for its number of digits: taken
+    if it is an amount, a letter number or a date and either
+    - has the page's digits in order less one or two (the page read adds a digit where a slash or
+      a separator stood: ۶۷۶۴/ص/۹۹۸ for ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it
+      is a grouped amount (the model, when it loses a digit, loses the small dot of a ۰; an amount
+      that lost one seldom still falls into groups of three), or
+    - has one digit more than the page's reading, which it holds in order (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰).
+    """
+    if not _LABEL.fullmatch(label):
+        return None
+    new, was = to_logical(label), _as_label(old)
+    if not (_GROUPED.fullmatch(new) or _REFERENCE.fullmatch(new) or "/" in new and valid_date(new)):
+        return None
+    have, had = re.sub(r"\D", "", new), re.sub(r"\D", "", was)
+    if len(have) == len(had) + 1 and _in_order(had, have):
+        return written(new, old)  # the page lost a digit (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰)
+    if not 1 <= len(had) - len(have) <= 2 or not _in_order(have, had):
+        return None
+    # A grouped amount checks itself: a lost ۰ would leave a group of two digits.
+    if (Counter(had) - Counter(have))["0"] and not _GROUPED.fullmatch(new):
+        return None
+    return written(new, old)
+
+
+def _in_order(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(c in rest for c in short)
 
 
 def _digits(label: str) -> int:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figures import MODEL, accept, candidates, read_figures, to_logical, vote, written
+from ingest.figures import MODEL, accept, candidates, read_figures, to_logical, unanimous, vote, vote_runs, written
 from ingest.figures_train import LABELS, TRAINING_FONTS, number_line, render_line, visual_label
 
 
@@ -55,6 +55,30 @@ def test_vote():
     assert vote([None, None]) is None
 
 
+def test_a_reading_all_crops_agree_on_may_drop_the_digits_the_page_added():
+    # Seen on tuning letters: a slash or a separator read as one more digit.
+    assert accept("۶۷۶۴/ص/۹۹۸", "98/S/6764") is None  # one crop alone may not
+    assert unanimous("۶۷۶۴/ص/۹۹۸", "98/S/6764") == "۶۷۶۴/ص/۹۸"
+    assert unanimous("۸۱۹۰۴/ص/۹۹۸", "98/S/1904") == "۱۹۰۴/ص/۹۸"
+    assert unanimous("۳۸۵۲۰۰۰", "35,000") == "۳۵٬۰۰۰"
+    assert unanimous("۱۴۳۰۰۰۰", "14,000") == "۱۴٬۰۰۰"  # a ۰ may go from a grouped amount
+    assert unanimous("۵۹۶۶/ص/۰۰", "0/S/5966") is None  # but not from a letter number: the model lost it
+    assert unanimous("۴۰۰,۰۰۰", "4,000,000") == "۴٬۰۰۰٬۰۰۰"  # the page lost a digit
+    assert unanimous("۱۲۳۴/ص/۹۹", "99/S/1243") is None  # digits out of the page's order
+    assert unanimous("۱۲۳۴۵۶۷", "1,234") is None  # three digits fewer
+    assert unanimous("۲۰۰۰", "2000") is None  # nothing structured to go by
+    assert unanimous("۱۳۹۸/۰۲/۱۴۴", "1398/02/14") == "۱۳۹۸/۰۲/۱۴"
+
+
+def test_runs_vote_when_whole_readings_all_differ():
+    # Seen on a clean Nazli letter: three crops, three readings of ۸۳۹۶/ص/۹۸.
+    assert vote(["۸۳۹۶/ص/۹۸", "۸۴۹۶۸/ص/۹۸", "۸۳۹۶/ص/۱۸"]) is None
+    assert vote_runs("۸۳۹۶اص۹۸", ["۸۳۹۶/ص/۹۸", "۸۴۹۶۸/ص/۹۸", "۸۳۹۶/ص/۱۸"]) == "۸۳۹۶/ص/۹۸"
+    assert vote_runs("۸۳۹۶اص۹۸", ["۸۳۹۶/ص/۹۸", "۸۴۹۶/ص/۱۸", "۸۵۹۶/ص/۲۸"]) is None  # no run has a majority
+    assert vote_runs("۸۳۹۶اص۹۸", ["۸۳۹۶/ص/۹۸", None, "۸۳۹۶/ص/۱۸"]) is None  # two readings are a tie
+    assert vote_runs("۳۳۰۰۰۰۰", ["۳٬۳۰۰٬۰۰۰", "۳۳۰٬۰۰۰", "۲٬۳۰۰٬۰۰۰"]) is None  # shapes differ
+
+
 def test_a_crop_read_as_the_page_read_it_keeps_the_page_reading():
     # Seen on a scanned Noto Sans Arabic letter: one crop of a correct date read 1499 for 1399.
     from ingest.figures import _agrees
@@ -72,6 +96,10 @@ def test_candidates_are_numbers_and_codes():
     assert candidates(words) == [[1, 2, 3], [5, 6], [8]]
     words[2] = WordBox("ص", 200 * 2 + 30, 0, 150, 40, 90.0, 0)  # 50 px from ۵۳۴۰۰۳۰۰۰
     assert candidates(words) == [[1], [5, 6], [8]]  # ص ۵ holds one digit: not a number
+    # Slashes read as ا or |, and a separator read as a colon (Nazli, Noto Sans Arabic).
+    texts = ["|۰۰", "اص", "۵۹۶۶", "شماره:", "۲۶:۶۰۰۰۰۰"]
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
+    assert candidates(words) == [[0, 1, 2], [4]]
 
 
 def test_generator_is_seeded_and_covers_the_alphabet():
