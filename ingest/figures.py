@@ -80,11 +80,13 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     if not groups or lines is None or not model.is_file():
         return words
     boxes = [_union([words[i] for i in g]) for g in groups]
-    crops = [[_crop(page, b, margin) for margin in _MARGINS] for b in boxes]
+    crops = [[_crop(page, _in_line(b, g, words), margin) for margin in _MARGINS] for b, g in zip(boxes, groups)]
     flat = lines([c for pair in crops for c in pair], model)
     out: list[WordBox | None] = list(words)
     for k, (group, box) in enumerate(zip(groups, boxes)):
-        found = [f[0] for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)] if len(f) == 1]
+        # A separator at either end is the edge of the crop (a neighbour's dot), never the number's.
+        found = [(f[0][0].strip(",."), f[0][1]) for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)]
+                 if len(f) == 1]
         # A crop read as the page read it votes for the page's reading.
         texts = [accept(box.text, label) or (box.text if _agrees(box.text, label) else None) for label, _ in found]
         text = vote(texts) or vote_runs(box.text, texts)
@@ -153,6 +155,32 @@ def _union(ws: list[WordBox]) -> WordBox:
                    min(w.conf for w in ws), ws[0].line)
 
 
+def _in_line(box: WordBox, group: list[int], words: list[WordBox]) -> WordBox:
+    """The box to crop a number at, kept within its line: on faxes and photocopies Tesseract
+    sometimes gives a number a box a few pixels high (۳۴۰۰۰ as 60x4), or one that runs over the
+    words beside it (۲۸۰۰۰ over تعداد and به), and the figures model then reads the crop as noise."""
+    others = [w for k, w in enumerate(words) if w.line == box.line and k not in group]
+    if not others:
+        return box
+    tops = sorted(w.top for w in others)
+    bottoms = sorted(w.top + w.height for w in others)
+    top, bottom = box.top, box.top + box.height
+    if box.height < 0.6 * (bottoms[len(bottoms) // 2] - tops[len(tops) // 2]):
+        top, bottom = min(top, tops[len(tops) // 2]), max(bottom, bottoms[len(bottoms) // 2])
+    left, right = box.left, box.left + box.width
+    for w in others:
+        # A neighbour whose middle lies inside the box marks where the number ends on that side.
+        middle = w.left + w.width / 2
+        if left < middle < right:
+            if middle > (box.left + box.width / 2):
+                right = min(right, w.left)
+            else:
+                left = max(left, w.left + w.width)
+    if right - left < 0.3 * box.width:
+        left, right = box.left, box.left + box.width  # the neighbours' boxes are the wrong ones
+    return WordBox(box.text, left, top, right - left, bottom - top, box.conf, box.line)
+
+
 # (side, top and bottom) margins of the three crops of a number, in text heights: the model was
 # trained with margins of up to a third of the text size; a high separator can reach above the box.
 _MARGINS = ((0.25, 0.12), (0.4, 0.3), (0.15, 0.22))
@@ -210,8 +238,8 @@ def accept(old: str, label: str) -> str | None:
 def unanimous(old: str, label: str) -> str | None:
     """The reading all crops agreed on, when `accept` refused it for its number of digits: taken
     if it is an amount, a letter number or a date and either
-    - has the page's digits in order less one or two (the page read adds a digit where a slash or
-      a separator stood: ۶۷۶۴/ص/۹۹۸ for ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it
+    - has the page's digits in order less one or two, or in an amount up to one more than it has
+      separators (the page read adds a digit where a slash or a separator stood: ۶۷۶۴/ص/۹۹۸ for ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it
       is a grouped amount (the model, when it loses a digit, loses the small dot of a ۰; an amount
       that lost one seldom still falls into groups of three), or
     - has one digit more than the page's reading, which it holds in order (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰).
@@ -224,7 +252,8 @@ def unanimous(old: str, label: str) -> str | None:
     have, had = re.sub(r"\D", "", new), re.sub(r"\D", "", was)
     if len(have) == len(had) + 1 and _in_order(had, have):
         return written(new, old)  # the page lost a digit (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰)
-    if not 1 <= len(had) - len(have) <= 2 or not _in_order(have, had):
+    most = new.count(",") + 1 if _GROUPED.fullmatch(new) else 2  # ۸۴۳۳۴۰۰۳۰۰۰: a separator read as ۳۳
+    if not 1 <= len(had) - len(have) <= most or not _in_order(have, had):
         return None
     # A grouped amount checks itself: a lost ۰ would leave a group of two digits.
     if (Counter(had) - Counter(have))["0"] and not _GROUPED.fullmatch(new):

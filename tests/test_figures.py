@@ -68,6 +68,8 @@ def test_a_reading_all_crops_agree_on_may_drop_the_digits_the_page_added():
     assert unanimous("۱۲۳۴۵۶۷", "1,234") is None  # three digits fewer
     assert unanimous("۲۰۰۰", "2000") is None  # nothing structured to go by
     assert unanimous("۱۳۹۸/۰۲/۱۴۴", "1398/02/14") == "۱۳۹۸/۰۲/۱۴"
+    assert unanimous("۸۴۳۳۴۰۰۳۰۰۰", "84,400,000") == "۸۴٬۴۰۰٬۰۰۰"  # one separator read as ۳۳
+    assert unanimous("۸۴۳۳۴۰۰۳۳۰۰۰", "84,400,000") is None  # four extra digits for two separators
 
 
 def test_runs_vote_when_whole_readings_all_differ():
@@ -77,6 +79,23 @@ def test_runs_vote_when_whole_readings_all_differ():
     assert vote_runs("۸۳۹۶اص۹۸", ["۸۳۹۶/ص/۹۸", "۸۴۹۶/ص/۱۸", "۸۵۹۶/ص/۲۸"]) is None  # no run has a majority
     assert vote_runs("۸۳۹۶اص۹۸", ["۸۳۹۶/ص/۹۸", None, "۸۳۹۶/ص/۱۸"]) is None  # two readings are a tie
     assert vote_runs("۳۳۰۰۰۰۰", ["۳٬۳۰۰٬۰۰۰", "۳۳۰٬۰۰۰", "۲٬۳۰۰٬۰۰۰"]) is None  # shapes differ
+
+
+def test_a_number_is_cropped_within_its_line():
+    from ingest.figures import _in_line
+
+    # A fax line read right to left: ۱- ماسک N95 به تعداد ۳۴۰۰۰ عدد, the number's box 4 px high.
+    line = [WordBox("عدد", 825, 100, 31, 38, 59.0, 3), WordBox("۳۴۰۰۰", 865, 117, 60, 4, 93.0, 3),
+            WordBox("تعداد", 938, 102, 40, 36, 92.0, 3), WordBox("به", 987, 100, 15, 38, 92.0, 3)]
+    box = _in_line(line[1], [1], line)
+    assert (box.left, box.width) == (865, 60) and box.top <= 102 and box.top + box.height >= 136
+    # A box that runs over the two words before it ends where they start.
+    line[0] = WordBox("عدد", 737, 100, 38, 36, 92.0, 3)
+    line[1] = WordBox("۲۸۰۰۰", 788, 110, 224, 25, 48.0, 3)
+    line[2] = WordBox("تعداد", 874, 100, 54, 36, 69.0, 3)
+    line[3] = WordBox("به", 940, 100, 21, 36, 91.0, 3)
+    box = _in_line(line[1], [1], line)
+    assert (box.left, box.left + box.width) == (788, 874) and (box.top, box.height) == (110, 25)
 
 
 def test_a_crop_read_as_the_page_read_it_keeps_the_page_reading():
