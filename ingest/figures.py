@@ -53,6 +53,10 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
         lines.setdefault(w.line, []).append(i)
     groups: list[list[int]] = []
     for members in lines.values():
+        labelled = _labelled_number(members, words)
+        if labelled:
+            groups.append(labelled)
+            continue
         run: list[int] = []
         for i in [*sorted(members, key=lambda i: words[i].left), None]:
             if i is not None and _piece(words[i].text):
@@ -65,6 +69,24 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
                 groups.append(run)
             run = [i] if i is not None and _piece(words[i].text) else []
     return sorted(groups)
+
+
+# The label of a letter's number in its header block (`شماره: ۱۲۳۴/ص/۹۹`).
+_NUMBER_LABEL = re.compile(r"شماره\s*:?")
+
+
+def _labelled_number(members: list[int], words: list[WordBox]) -> list[int]:
+    """On a header line `شماره: …` (its own line after ingest/passes.layout), all the words after
+    the label, whatever the page read made of them: it reads the ص of ۹۴۹/ص/۹۸ as هن now and then,
+    which no candidate piece matches. Empty for any other line."""
+    label = [i for i in members if _NUMBER_LABEL.fullmatch(words[i].text)]
+    if len(label) != 1:
+        return []
+    rest = sorted((i for i in members if words[i].left + words[i].width <= words[label[0]].left + 1),
+                  key=lambda i: words[i].left)
+    if not rest or len(rest) != len(members) - 1 or len(rest) > 4:
+        return []
+    return rest if sum(len(_DIGIT.findall(words[i].text)) for i in rest) >= 2 else []
 
 
 def _piece(text: str) -> bool:
@@ -89,11 +111,10 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
                  if len(f) == 1]
         # A crop read as the page read it votes for the page's reading.
         texts = [accept(box.text, label) or (box.text if _agrees(box.text, label) else None) for label, _ in found]
-        text = vote(texts) or vote_runs(box.text, texts)
-        if text is None and len(found) == len(_MARGINS) and len({re.sub(r"\D", "", l) for l, _ in found}) == 1:
-            # Every crop saw the same digits (one may have put its separators elsewhere).
+        text = vote(texts, box.text) or vote_runs(box.text, texts)
+        if text is None and found:
             label, n = Counter(label for label, _ in found).most_common(1)[0]
-            text = unanimous(box.text, label) if n > 1 else None
+            text = agreed(box.text, label) if 2 * n > len(_MARGINS) else None
         conf = max((c for _, c in found), default=box.conf)
         if text is None or text == box.text:
             continue
@@ -107,18 +128,28 @@ def _agrees(old: str, label: str) -> bool:
     return bool(_LABEL.fullmatch(label)) and written(to_logical(label), old) == old
 
 
-def vote(texts: list[str | None]) -> str | None:
+def vote(texts: list[str | None], old: str | None = None) -> str | None:
     """The accepted reading of a number's crops that more of them gave than any other (None
     abstains). The model confuses ۳ and ۴ in some crops of Noto Kufi Arabic: readings that
-    disagree leave the page's reading as it was."""
-    counts: dict[str, int] = {}
-    for t in texts:
-        if t is not None:
-            counts[t] = counts.get(t, 0) + 1
-    ranked = sorted(counts.values(), reverse=True)
-    if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+    disagree leave the page's reading as it was, unless exactly one of the tied readings has the
+    page's digits (`old`), only its slashes or separators read anew (۷۶۴۰اص|۰۰: ۷۶۴۰/ص/۰۰ against
+    ۲۲۰/ص/۰۰)."""
+    counts = Counter(t for t in texts if t is not None)
+    ranked = counts.most_common()
+    if not ranked:
         return None
-    return max(counts, key=counts.get)
+    tied = [t for t, n in ranked if n == ranked[0][1]]
+    if len(tied) == 1:
+        return tied[0]
+    if old is not None:
+        same = [t for t in tied if _digit_string(t) == _digit_string(old)]
+        if len(same) == 1:
+            return same[0]
+    return None
+
+
+def _digit_string(text: str) -> str:
+    return re.sub(r"\D", "", text.translate(_TO_ASCII))
 
 
 def vote_runs(old: str, texts: list[str | None]) -> str | None:
@@ -130,6 +161,9 @@ def vote_runs(old: str, texts: list[str | None]) -> str | None:
     if len(given) < 3 or len(shapes) != 1:
         return None
     runs = [re.findall(r"\d+", t) for t in given]
+    page = re.findall(r"\d+", old)
+    if len(page) == len(runs[0]):
+        runs.append(page)  # the page's own runs vote too: ۳۶۰۴ against two crops' ۳۶۰۲ is no majority
     chosen = []
     for column in zip(*runs):
         run, n = Counter(column).most_common(1)[0]
@@ -235,8 +269,8 @@ def accept(old: str, label: str) -> str | None:
     return written(new, old) if re.sub(r"\d", "0", new) == re.sub(r"\d", "0", was) else None
 
 
-def unanimous(old: str, label: str) -> str | None:
-    """The reading all crops agreed on, when `accept` refused it for its number of digits: taken
+def agreed(old: str, label: str) -> str | None:
+    """The reading most crops agreed on, when `accept` refused it for its number of digits: taken
     if it is an amount, a letter number or a date and either
     - has the page's digits in order less one or two, or in an amount up to one more than it has
       separators (the page read adds a digit where a slash or a separator stood: ۶۷۶۴/ص/۹۹۸ for ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it
@@ -278,8 +312,9 @@ def to_logical(label: str) -> str:
 
 
 # The fas model writes some ۹ twice, as ۹ and as the Arabic-Indic ٩ (its unicharset holds both):
-# ۱۲۳۴/ص/۹۹٩ is one digit too long, not a different number. But it also writes a real ۹۹ as ۹٩.
-_DOUBLED_NINE = re.compile(r"۹٩|٩۹")
+# ۱۲۳۴/ص/۹۹٩ is one digit too long, not a different number; so is ۶۲۹۲/ص/۹۸٩, a ٩ beside another
+# Persian digit. But it also writes a real ۹۹ as ۹٩.
+_DOUBLED_NINE = re.compile(r"[۰-۹]٩|٩[۰-۹]")
 
 
 def _as_label(text: str) -> str:
