@@ -116,8 +116,8 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
             label, n = Counter(label for label, _ in found).most_common(1)[0]
             text = agreed(box.text, label) if 2 * n > len(_MARGINS) else None
         conf = max((c for _, c in found), default=box.conf)
-        if text is None or text == box.text:
-            continue
+        if text is None or text == box.text and len(group) == 1:
+            continue  # (pieces the crops read as their union are one word from now on)
         out[group[0]] = WordBox(text, box.left, box.top, box.width, box.height, max(box.conf, conf), box.line)
         for i in group[1:]:
             out[i] = None
@@ -182,11 +182,16 @@ def _visual(text: str) -> str:
 
 def _union(ws: list[WordBox]) -> WordBox:
     """One box around pieces of a line given left to right; its text the pieces right to left,
-    as a Persian line reads them."""
+    as a Persian line reads them, except for pieces of one number: Persian digits with / - , .
+    between them are one left-to-right run in bidi, so `۰۷۷-۶` `۲۷۱۰۲۶` is ۰۷۷-۶۲۷۱۰۲۶."""
     left, top = min(w.left for w in ws), min(w.top for w in ws)
     right, bottom = max(w.left + w.width for w in ws), max(w.top + w.height for w in ws)
-    return WordBox("".join(w.text for w in reversed(ws)), left, top, right - left, bottom - top,
-                   min(w.conf for w in ws), ws[0].line)
+    ltr = all(_ONE_RUN.fullmatch(w.text) for w in ws)
+    return WordBox("".join(w.text for w in (ws if ltr else reversed(ws))), left, top, right - left,
+                   bottom - top, min(w.conf for w in ws), ws[0].line)
+
+
+_ONE_RUN = re.compile(r"[0-9۰-۹٬,،.٫/\-]+")
 
 
 def _in_line(box: WordBox, group: list[int], words: list[WordBox]) -> WordBox:

@@ -90,6 +90,17 @@ def test_a_tie_goes_to_the_reading_with_the_page_digits():
     assert vote(["۱۲۴۴/ص/۹۹", "۱۲۳۴/ص/۹۹", None], "۱۲۵۴/ص/۹۹") is None  # neither has them
 
 
+def test_pieces_of_one_number_join_left_to_right():
+    from ingest.figures import _union
+
+    # Persian digits with - or / between them are one left-to-right run; a letter's ص is not.
+    phone = [WordBox("۰۷۷-۶", 100, 0, 80, 30, 90.0, 0), WordBox("۲۷۱۰۲۶", 190, 0, 100, 30, 90.0, 0)]
+    assert _union(phone).text == "۰۷۷-۶۲۷۱۰۲۶"
+    code = [WordBox("ص/۰۰", 100, 0, 80, 30, 90.0, 0), WordBox("۲۲۲۰", 190, 0, 80, 30, 90.0, 0)]
+    assert _union(code).text == "۲۲۲۰ص/۰۰"
+    assert (_union(code).left, _union(code).width) == (100, 170)
+
+
 def test_a_number_is_cropped_within_its_line():
     from ingest.figures import _in_line
 
