@@ -3,6 +3,7 @@
     python -m bench.ocr [--quick] [--fonts nazli,titr,notosans,dejavu,homa,naskh] [--workers 2]
     python -m bench.ocr --separators [--kinds clean,scan] [--fonts ...]   # number passes off/on
     python -m bench.ocr --types [--letters 1] [--tuning]       # issue #13's letter types, held-out fonts
+    python -m bench.ocr --types --tuning --misses              # what the tuning letters got wrong
 
 `--types` reads clean letters, noisy photocopies, phone photos and 150 dpi faxes (ingest/letters.py)
 in the held-out fonts, with degradation seeds from EVAL_SEED (never used while tuning), and prints
@@ -359,13 +360,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--letters", type=int, default=1, help="with --types: letters per font and type")
     ap.add_argument("--tuning", action="store_true", help="with --types: tuning fonts and seeds instead")
     ap.add_argument("--sample", action="store_true", help="with --types: also the farsiocr sample's CER")
+    ap.add_argument("--misses", action="store_true",
+                    help="with --types --tuning: list each missed letter number, amount, date and lost line")
     args = ap.parse_args(argv)
+    if args.misses and not (args.types and args.tuning):
+        # Looking at what the evaluation letters got wrong is tuning on them.
+        ap.error("--misses lists what the tuning letters got wrong; give it with --types --tuning")
     kinds = args.kinds.split(",") if args.kinds else QUICK_KINDS if args.quick else ["clean", *DEGRADATIONS]
     fonts = args.fonts.split(",")
     if args.types:
         chosen = fonts if "--fonts" in " ".join(argv or sys.argv) else TUNING_FONTS if args.tuning else HELD_OUT_FONTS
         types_section(chosen, kinds if args.kinds else ["clean", *LETTER_TYPES], args.letters,
-                      0 if args.tuning else EVAL_SEED, args.workers)
+                      0 if args.tuning else EVAL_SEED, args.workers, args.misses)
         if args.sample:
             sample_section()
         return
@@ -429,7 +435,8 @@ def main(argv: list[str] | None = None) -> None:
     sample_section()
 
 
-def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: int, workers: int) -> None:
+def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: int, workers: int,
+                  misses: bool = False) -> None:
     """Per letter type: Sanad against plain `tesseract -l fas+eng`, the same files in the same run."""
     held = [f for f in fonts if f in HELD_OUT_FONTS]
     with tempfile.TemporaryDirectory(prefix="sanad-bench-") as tmp:
@@ -445,6 +452,9 @@ def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: 
                 out, seconds = _timed_map(fn, [paths[i] for i in idx], workers, processes)
                 texts = [o if isinstance(o, str) else o[0] for o in out]
                 runs[(name, kind)] = (score([pages[i] for i in idx], texts), 60 * len(idx) / seconds, len(idx))
+                if misses and name == "Sanad":
+                    for i, text in zip(idx, texts):
+                        print_misses(pages[i], text)
         print(f"{'type':10s} {'engine':21s} {'CER':>6s} {'lost':>5s} {'order':>5s} {'letter no.':>10s} "
               f"{'amounts٬':>9s} {'dates':>6s} {'pages/min':>9s}")
         for kind in kinds:
@@ -455,6 +465,21 @@ def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: 
         print("lost: ground-truth lines with no OCR line within 40% edit distance; order: lines whose common "
               "words are out of printed order; amounts٬: numbers printed with a thousands separator, exact "
               "with it; letter no.: e.g. ۱۲۳۴/ص/۹۹ exact")
+
+
+def print_misses(page: Page, text: str) -> None:
+    """Each letter number, grouped amount and date the page's text lacks, with the OCR line most
+    like the printed one, and each lost line."""
+    found = number_tokens(text, True)
+    wanted = [page.letter.reference] if not _has_reference(page.letter.reference, text) else []
+    wanted += [n for n in _grouped(page.letter) + page.letter.dates if not (number_tokens(n, True) or {None}) <= found]
+    ocr_lines = text.splitlines() or [""]
+    for number in wanted:
+        printed = next((line for line in page.letter.text.splitlines() if number in line), number)
+        closest = min(ocr_lines, key=lambda line: levenshtein(normalize(line), normalize(printed)))
+        print(f"{Path(page.path).name}: {number}\n  printed: {printed}\n  read:    {closest}")
+    for line in lost_lines(page.letter.text, text):
+        print(f"{Path(page.path).name}: lost line\n  printed: {line}")
 
 
 def separators_section(fonts: list[str], kinds: list[str], workers: int) -> None:

@@ -150,3 +150,17 @@ def test_real_rotated_english_page():
     assert result.rotation == 180
     assert result.lang == "en"
     assert cer(truth, result.text) < 0.05
+
+
+def test_bench_lists_what_a_tuning_letter_got_wrong(capsys):
+    from bench.ocr import Page, main, print_misses
+    from ingest.letters import make_letter
+
+    letter = make_letter(0)
+    text = letter.text.replace(letter.reference, "۱۲ ۳۴").replace(letter.dates[0], "۱۳۹۹")
+    print_misses(Page("/tmp/000-nazli-clean.png", letter, "clean", "nazli"), text)
+    out = capsys.readouterr().out
+    assert f"000-nazli-clean.png: {letter.reference}\n" in out and "۱۲ ۳۴" in out
+    assert f": {letter.dates[0]}\n" in out
+    with pytest.raises(SystemExit):
+        main(["--types", "--misses"])  # never on the evaluation letters
