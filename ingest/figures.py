@@ -271,7 +271,10 @@ def accept(old: str, label: str) -> str | None:
         return None
     if "/" in new and not valid_date(was):
         return written(new, old) if abs(nd - od) <= 1 else None
-    return written(new, old) if re.sub(r"\d", "0", new) == re.sub(r"\d", "0", was) else None
+    shape = re.sub(r"\d", "0", new)
+    if shape != re.sub(r"\d", "0", was) and _DOUBLED_NINE.search(old):
+        was = _as_label(old.replace("٩", ""))  # ۰۱۸-۷۷۴۳۳۶۹٩: the stray ٩ is not a digit of the number
+    return written(new, old) if shape == re.sub(r"\d", "0", was) else None
 
 
 def agreed(old: str, label: str) -> str | None:

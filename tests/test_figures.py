@@ -36,6 +36,8 @@ def test_accepted_readings():
     assert accept("5,400,000", "5,400,000") is None  # nothing to change
     assert accept("۱۲۳۴/ص/۹۹٩", "99/S/1234") == "۱۲۳۴/ص/۹۹"  # fas wrote the last ۹ twice
     assert accept("۶۳۹۲/ص/۹۸٩", "98/S/6292") == "۶۲۹۲/ص/۹۸"  # a stray ٩ beside a Persian digit
+    assert accept("۰۱۸-۷۷۴۳۳۶۹٩", "018-7743369") == "۰۱۸-۷۷۴۳۳۶۹"  # also in a phone number
+    assert accept("۰۱۸-۷۷۴۳۳۶۹۹", "018-7743369") is None  # a Persian ۹ is a digit
     assert accept("۵٬۴۰۰٬۰۰۰", "5400000") is None  # the page's well-formed amount stays
     assert accept("۱۳۰۰/۰۳/۱۶", "1400/04/16") == "۱۴۰۰/۰۴/۱۶"  # Noto Kufi's ۴, read as ۳ by fas
     assert accept("۱۳۰۰/۰۳/۱۶", "1300/0/16") is None
