@@ -142,9 +142,13 @@ def number_tokens(text: str, strict: bool) -> set[str]:
 
 
 def recall(wanted: list[str], ocr: str, strict: bool = True) -> tuple[int, int]:
+    return len(wanted) - len(missing(wanted, ocr, strict)), len(wanted)
+
+
+def missing(wanted: list[str], ocr: str, strict: bool = True) -> list[str]:
+    """The wanted numbers the OCR text does not hold as whole tokens."""
     found = number_tokens(ocr, strict)
-    hits = sum(1 for w in wanted if (number_tokens(w, strict) or {None}) <= found)
-    return hits, len(wanted)
+    return [w for w in wanted if not (number_tokens(w, strict) or {None}) <= found]
 
 
 def words_out_of_order(truth: str, ocr: str) -> list[str]:
@@ -470,9 +474,8 @@ def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: 
 def print_misses(page: Page, text: str) -> None:
     """Each letter number, grouped amount and date the page's text lacks, with the OCR line most
     like the printed one, and each lost line."""
-    found = number_tokens(text, True)
     wanted = [page.letter.reference] if not _has_reference(page.letter.reference, text) else []
-    wanted += [n for n in _grouped(page.letter) + page.letter.dates if not (number_tokens(n, True) or {None}) <= found]
+    wanted += missing(_grouped(page.letter) + page.letter.dates, text)
     ocr_lines = text.splitlines() or [""]
     for number in wanted:
         printed = next((line for line in page.letter.text.splitlines() if number in line), number)

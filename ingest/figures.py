@@ -8,8 +8,10 @@ letters of letter numbers, and was trained on number crops like the ones cut her
 
 `read_figures` is a pass over a page's word boxes (see ingest/passes.py): each word that is a
 number or a code, as the page read it, is cut out at three margins and all the crops are read in
-one Tesseract call, each as a line of its own; a reading replaces the word when it fits the page's reading (see `accept`) and the crops' readings
-do not disagree (see `vote`).
+one Tesseract call, each as a line of its own. A reading replaces the word when it fits the page's
+reading (see `accept`) and the crops' readings do not disagree (see `vote`, and `vote_runs` for
+three readings of one shape); failing that, when most crops gave it and it differs from the page's
+reading only by digits the page added or lost (see `agreed`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ _CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-:|\[\]ا" + "".join(_LETT
 _DIGIT = re.compile(r"[0-9۰-۹٠-٩]")
 _NATIVE_DIGIT = re.compile(r"[۰-۹٠-٩]")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
+# Pieces that are all digits and separators: one left-to-right run in bidi (see _union).
+_ONE_RUN = re.compile(r"[0-9۰-۹٬,،.٫/\-]+")
 _REFERENCE = re.compile(r"\d+/[SQMDBTK]/\d+|[SQMDBTK]/\d+/\d+|\d+/\d+/[SQMDBTK]|\d+/[SQMDBTK]")
 
 
@@ -191,8 +195,6 @@ def _union(ws: list[WordBox]) -> WordBox:
                    bottom - top, min(w.conf for w in ws), ws[0].line)
 
 
-_ONE_RUN = re.compile(r"[0-9۰-۹٬,،.٫/\-]+")
-
 
 def _in_line(box: WordBox, group: list[int], words: list[WordBox]) -> WordBox:
     """The box to crop a number at, kept within its line: on faxes and photocopies Tesseract
@@ -281,8 +283,8 @@ def agreed(old: str, label: str) -> str | None:
     """The reading most crops agreed on, when `accept` refused it for its number of digits: taken
     if it is an amount, a letter number or a date and either
     - has the page's digits in order less one or two, or in an amount up to one more than it has
-      separators (the page read adds a digit where a slash or a separator stood: ۶۷۶۴/ص/۹۹۸ for ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it
-      is a grouped amount (the model, when it loses a digit, loses the small dot of a ۰; an amount
+      separators (the page read adds a digit where a slash or a separator stood: ۶۷۶۴/ص/۹۹۸ for
+      ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it is a grouped amount (the model, when it loses a digit, loses the small dot of a ۰; an amount
       that lost one seldom still falls into groups of three), or
     - has one digit more than the page's reading, which it holds in order (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰).
     """
@@ -291,13 +293,13 @@ def agreed(old: str, label: str) -> str | None:
     new, was = to_logical(label), _as_label(old)
     if not (_GROUPED.fullmatch(new) or _REFERENCE.fullmatch(new) or "/" in new and valid_date(new)):
         return None
-    have, had = re.sub(r"\D", "", new), re.sub(r"\D", "", was)
+    have, had = _digit_string(new), _digit_string(was)
     if len(have) == len(had) + 1 and _in_order(had, have):
         return written(new, old)  # the page lost a digit (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰)
     most = new.count(",") + 1 if _GROUPED.fullmatch(new) else 2  # ۸۴۳۳۴۰۰۳۰۰۰: a separator read as ۳۳
     if not 1 <= len(had) - len(have) <= most or not _in_order(have, had):
         return None
-    # A grouped amount checks itself: a lost ۰ would leave a group of two digits.
+    # Only a grouped amount may drop a ۰: one the model lost seldom leaves groups of three.
     if (Counter(had) - Counter(have))["0"] and not _GROUPED.fullmatch(new):
         return None
     return written(new, old)
