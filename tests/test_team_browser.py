@@ -311,14 +311,27 @@ def _members_form(page, form: str):
 
 
 def _pick(page, label: str, option: str, scope=None) -> None:
-    _idle(page)
-    field = (scope or page).get_by_label(label, exact=True)
-    # a rerun leaves the previous run's form on screen until the new one is drawn
-    sync_api.expect(field).to_have_count(1, timeout=30_000)
-    field.click()
-    page.keyboard.type(option)  # the list only draws the options that fit; typing narrows it
-    page.get_by_role("option", name=option, exact=True).click()
-    _idle(page)
+    """Choose `option` in a select box, and check that the box shows it.
+
+    On a loaded machine a rerun can start after `_idle` has seen none running (Streamlit shows
+    its status only after a moment) and redraw the box while its list is open: the list closes
+    and the typed letters go nowhere. A user would open it again, and so does this, twice at most.
+    """
+    for _ in range(3):
+        _idle(page)
+        field = (scope or page).get_by_label(label, exact=True)
+        # a rerun leaves the previous run's form on screen until the new one is drawn
+        sync_api.expect(field).to_have_count(1, timeout=30_000)
+        field.click()
+        page.keyboard.type(option)  # the list only draws the options that fit; typing narrows it
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            _idle(page)
+            sync_api.expect(field).to_have_value(option, timeout=10_000)
+            return
+        except (sync_api.TimeoutError, AssertionError):
+            page.keyboard.press("Escape")
+    raise AssertionError(f"{option!r} could not be chosen in {label!r}")
 
 
 def test_an_admin_manages_members_and_accounts_and_every_change_is_audited(team, browser):
