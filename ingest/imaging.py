@@ -2,7 +2,7 @@
 
 Thin functions from numpy uint8 arrays to numpy arrays, so the rest of ingest/ stays with PIL and
 numpy and could replace OpenCV here alone. OpenCV is used where it beats hand-written numpy:
-contours and polygon fitting (no numpy equivalent), the perspective warp, and local-window
+contours and polygon fitting (no numpy equivalent), the perspective warp, deskewing, and local-window
 filters (box means for Sauvola's threshold, non-local means) that are 10-50 times faster in C.
 """
 
@@ -68,6 +68,28 @@ def warp(gray: np.ndarray, corners: np.ndarray, width: int, height: int) -> np.n
     matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
     return cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
+
+
+def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
+    """`gray` turned `angle` degrees counter-clockwise about its centre, bicubic, on a white canvas
+    enlarged to hold all of it: the canvas and placement of PIL's rotate(expand=True), which took
+    four times as long (0.33 s against 0.08 s of CPU on a 300 dpi page)."""
+    cv2 = _cv2()
+    h, w = gray.shape
+    t = np.deg2rad(angle)
+    cos, sin = round(float(np.cos(t)), 15), round(float(np.sin(t)), 15)
+    # Output to input about the centre, then the canvas from the corners, as PIL computes them (its
+    # rounding decides the canvas's last pixel).
+    a, b, d, e = cos, -sin, sin, cos
+    c, f = w / 2 - a * w / 2 - b * h / 2, h / 2 - d * w / 2 - e * h / 2
+    xs = [a * x + b * y + c for x, y in ((0, 0), (w, 0), (w, h), (0, h))]
+    ys = [d * x + e * y + f for x, y in ((0, 0), (w, 0), (w, h), (0, h))]
+    nw, nh = int(np.ceil(max(xs)) - np.floor(min(xs))), int(np.ceil(max(ys)) - np.floor(min(ys)))
+    c, f = a * (w - nw) / 2 + b * (h - nh) / 2 + c, d * (w - nw) / 2 + e * (h - nh) / 2 + f
+    # OpenCV samples at pixel centres on integer coordinates, PIL at half-integers.
+    matrix = np.array([[a, b, c + 0.5 * (a + b) - 0.5], [d, e, f + 0.5 * (d + e) - 0.5]], dtype=np.float64)
+    return cv2.warpAffine(gray, matrix, (nw, nh), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
 
 
 def close(mask: np.ndarray, size: int) -> np.ndarray:
