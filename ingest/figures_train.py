@@ -1,6 +1,7 @@
 """Rebuilds ingest/models/figures.traineddata, the small Tesseract model that reads numbers and codes.
 
     python -m ingest.figures_train [--lines 600] [--iterations 120000] [--out ingest/models]
+    python -m ingest.figures_train --check MODEL [MODEL ...]   # share of fresh lines read exactly
 
 Why a model of its own: Debian's `fas` model has no ٬ (nor ، ٫) in its unicharset, so it writes
 the separator of ۵٬۴۰۰٬۰۰۰ as the digit it looks most like, or drops it, and read alone in a crop
@@ -33,6 +34,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -40,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from ingest import tesseract
 from ingest.letters import FONT_FILES, Fonts
 
 MODEL_NAME = "figures"
@@ -277,6 +280,30 @@ def build(work: Path, out: Path, per_font: int, eval_per_font: int, iterations: 
     return model
 
 
+def check(models: list[Path], fonts: list[str], per_font: int, seed: int = 777) -> dict[Path, dict[str, float]]:
+    """Share of fresh lines (a seed training never used) that each model reads exactly, per font.
+
+    The lines are drawn like training lines, in training faces: this says how well a model learnt
+    them, not how it reads unseen faces (bench.ocr's held-out letters say that)."""
+    lines = []
+    for k, font in enumerate(fonts):
+        rng, drawn, shown = random.Random(seed * 1000 + k), 0, Fonts(font, 40)
+        while drawn < per_font:
+            text, script = number_line(rng)
+            if any(shown.font_for(c) is shown.latin for c in text if not c.isascii()):
+                continue
+            lines.append((font, render_line(text, script, font, rng), visual_label(text)))
+            drawn += 1
+    out = {}
+    for model in models:
+        read = tesseract.model_lines([image for _, image, _ in lines], model)
+        exact: dict[str, list[bool]] = {}
+        for (font, _, label), words in zip(lines, read):
+            exact.setdefault(font, []).append("".join(text for text, _ in words) == label)
+        out[model] = {font: sum(hits) / len(hits) for font, hits in exact.items()}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=600, help="training lines per font")
@@ -285,7 +312,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--work", type=Path, default=None, help="keep the lines and checkpoints here")
+    ap.add_argument("--check", type=Path, nargs="+", metavar="MODEL",
+                    help="instead of training, print the share of fresh lines each model reads exactly "
+                         "(15 a training font, or --lines)")
     args = ap.parse_args(argv)
+    if args.check:
+        fonts = [f for f in TRAINING_FONTS if Path(f).exists()]
+        per_font = args.lines if "--lines" in (argv or sys.argv) else 15
+        for model, by_font in check(args.check, fonts, per_font).items():
+            mean = sum(by_font.values()) / len(by_font)
+            worst = ", ".join(f"{Path(f).stem} {v:.0%}" for f, v in sorted(by_font.items(), key=lambda kv: kv[1])[:5])
+            print(f"{model}: {mean:.1%} of {per_font * len(fonts)} lines exact ({len(fonts)} fonts); worst: {worst}")
+        return
     if args.work:
         model = build(args.work, args.out, args.lines, args.eval_lines, args.iterations, args.seed)
     else:

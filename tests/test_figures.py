@@ -191,3 +191,16 @@ def test_model_reads_amounts_and_letter_numbers(font):
         words.append(WordBox(misread[k], left, top + 140 * k, right - left, bottom - top, 50.0, k))
     got = [w.text for w in read_figures(words, page, TesseractReader())]
     assert got == printed
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None or not MODEL.is_file(), reason="tesseract or model missing")
+def test_check_reports_the_share_of_fresh_lines_read_exactly(capsys):
+    from ingest.figures_train import check, main
+    from ingest.letters import FONT_FILES
+
+    fonts = [FONT_FILES["nazli"], FONT_FILES["dejavu"]]
+    shares = check([MODEL], fonts, per_font=4)[MODEL]
+    assert set(shares) == set(fonts) and all(0 <= v <= 1 for v in shares.values())
+    assert sum(shares.values()) / 2 >= 0.5  # lines like its training lines: most are read exactly
+    main(["--check", str(MODEL), "--lines", "1"])
+    assert "lines exact" in capsys.readouterr().out
