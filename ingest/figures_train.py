@@ -211,17 +211,21 @@ def write_lines(outdir: Path, fonts: list[str], per_font: int, seed: int) -> lis
         return list(pool.map(_font_lines, *zip(*jobs)))
 
 
-def _font_lines(outdir: Path, font: str, per_font: int, seed: int, k: int) -> Path:
-    rng = random.Random(seed * 1000 + k)
-    images, boxes = [], []
-    fonts_obj = Fonts(font, 40)
-    while len(images) < per_font:
+def seeded_lines(font: str, count: int, seed: int, k: int):
+    """`count` (image, label) pairs of lines drawn in `font`, the k-th font of a run seeded `seed`."""
+    rng, drawn, shown = random.Random(seed * 1000 + k), 0, Fonts(font, 40)
+    while drawn < count:
         text, script = number_line(rng)
-        if any(fonts_obj.font_for(c) is fonts_obj.latin for c in text if not c.isascii()):
+        if any(shown.font_for(c) is shown.latin for c in text if not c.isascii()):
             continue  # the font lacks a glyph (KacstOne has no ٬): no label for a Latin stand-in
-        img = render_line(text, script, font, rng)
+        yield render_line(text, script, font, rng), visual_label(text)
+        drawn += 1
+
+
+def _font_lines(outdir: Path, font: str, per_font: int, seed: int, k: int) -> Path:
+    images, boxes = [], []
+    for img, label in seeded_lines(font, per_font, seed, k):
         page = len(images)
-        label = visual_label(text)
         # One box per character spanning the line, then a tab: Tesseract's line-box format.
         boxes += [f"{c} 0 0 {img.width} {img.height} {page}" for c in label]
         boxes.append(f"\t {img.width} {img.height} {img.width + 1} {img.height + 1} {page}")
@@ -285,15 +289,8 @@ def check(models: list[Path], fonts: list[str], per_font: int, seed: int = 777) 
 
     The lines are drawn like training lines, in training faces: this says how well a model learnt
     them, not how it reads unseen faces (bench.ocr's held-out letters say that)."""
-    lines = []
-    for k, font in enumerate(fonts):
-        rng, drawn, shown = random.Random(seed * 1000 + k), 0, Fonts(font, 40)
-        while drawn < per_font:
-            text, script = number_line(rng)
-            if any(shown.font_for(c) is shown.latin for c in text if not c.isascii()):
-                continue
-            lines.append((font, render_line(text, script, font, rng), visual_label(text)))
-            drawn += 1
+    lines = [(font, image, label) for k, font in enumerate(fonts)
+             for image, label in seeded_lines(font, per_font, seed, k)]
     out = {}
     for model in models:
         read = tesseract.model_lines([image for _, image, _ in lines], model)
