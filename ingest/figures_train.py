@@ -34,7 +34,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -303,29 +302,29 @@ def check(models: list[Path], fonts: list[str], per_font: int, seed: int = 777) 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=600, help="training lines per font")
+    ap.add_argument("--lines", type=int, default=None, help="lines per font (600 to train, 15 to --check)")
     ap.add_argument("--eval-lines", type=int, default=30, help="evaluation lines per font (training fonts)")
     ap.add_argument("--iterations", type=int, default=120000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--work", type=Path, default=None, help="keep the lines and checkpoints here")
     ap.add_argument("--check", type=Path, nargs="+", metavar="MODEL",
-                    help="instead of training, print the share of fresh lines each model reads exactly "
-                         "(15 a training font, or --lines)")
+                    help="instead of training, print the share of fresh lines each model reads exactly")
     args = ap.parse_args(argv)
     if args.check:
         fonts = [f for f in TRAINING_FONTS if Path(f).exists()]
-        per_font = args.lines if "--lines" in (argv or sys.argv) else 15
+        per_font = args.lines or 15
         for model, by_font in check(args.check, fonts, per_font).items():
             mean = sum(by_font.values()) / len(by_font)
             worst = ", ".join(f"{Path(f).stem} {v:.0%}" for f, v in sorted(by_font.items(), key=lambda kv: kv[1])[:5])
             print(f"{model}: {mean:.1%} of {per_font * len(fonts)} lines exact ({len(fonts)} fonts); worst: {worst}")
         return
+    per_font = args.lines or 600
     if args.work:
-        model = build(args.work, args.out, args.lines, args.eval_lines, args.iterations, args.seed)
+        model = build(args.work, args.out, per_font, args.eval_lines, args.iterations, args.seed)
     else:
         with tempfile.TemporaryDirectory(prefix="sanad-figures-") as tmp:
-            model = build(Path(tmp), args.out, args.lines, args.eval_lines, args.iterations, args.seed)
+            model = build(Path(tmp), args.out, per_font, args.eval_lines, args.iterations, args.seed)
     print(f"wrote {model}")
 
 
