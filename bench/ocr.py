@@ -217,15 +217,14 @@ def plain_tesseract(path: str, lang: str = "fas+eng", threads_limit: bool = True
     return out.stdout
 
 
-def sanad(path: str, digit_pass: bool = True, gap_pass: bool = True, separator_pass: bool = True,
-          figures_pass: bool = True) -> tuple[str, str, int]:
+def sanad(path: str, **overrides) -> tuple[str, str, int]:
+    """ocr_image with its default settings, but for `overrides` (OcrSettings fields)."""
     from PIL import Image
 
     from ingest.ocr import OcrSettings, ocr_image
 
     with Image.open(path) as im:
-        r = ocr_image(im, OcrSettings(digit_pass=digit_pass, gap_pass=gap_pass, separator_pass=separator_pass,
-                                      figures_pass=figures_pass))
+        r = ocr_image(im, OcrSettings(**overrides))
     return r.text, r.lang, r.rotation
 
 
@@ -276,7 +275,7 @@ def make_pages(outdir: Path, fonts: list[str], kinds: list[str], first_seed: int
 def score(pages: list[Page], texts: list[str]) -> dict:
     s: dict = {"cer": [], "wer": [], "lost": 0, "lost_pages": 0, "order": 0}
     counts = {k: [0, 0] for k in ("num_strict", "num_lenient", "amount_strict", "amount_lenient", "grouped_strict",
-                                  "grouped_lenient", "date", "ref")}
+                                  "grouped_lenient", "date", "ref", "latin")}
     for page, text in zip(pages, texts):
         s["cer"].append(cer(page.letter.text, text))
         s["wer"].append(wer(page.letter.text, text))
@@ -296,8 +295,25 @@ def score(pages: list[Page], texts: list[str]) -> dict:
             counts[key][1] += n
         counts["ref"][1] += 1
         counts["ref"][0] += _has_reference(page.letter.reference, text)
+        h, n = latin_terms(page.letter.text, text)
+        counts["latin"][0] += h
+        counts["latin"][1] += n
     s.update({k: v[0] / max(1, v[1]) for k, v in counts.items()})
     return s
+
+
+LATIN_TERMS = ("N95", "COVID-19")
+
+
+def latin_terms(truth: str, text: str) -> tuple[int, int]:
+    """(found, printed) Latin terms of the letter, each found only as a word of its own, exactly."""
+    have, printed = normalize(text).split(), normalize(truth).split()
+    found = wanted = 0
+    for term in LATIN_TERMS:
+        n = printed.count(term)
+        wanted += n
+        found += min(n, have.count(term))
+    return found, wanted
 
 
 def _grouped(letter: Letter) -> list[str]:
@@ -355,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fonts", default=",".join(FONTS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--ablation", action="store_true",
-                    help="also run Sanad without the date/letter-number repair and the gap re-read")
+                    help="also run Sanad without the gap re-read and the number crops (these are off by default)")
     ap.add_argument("--kinds", default="", help="comma-separated kinds instead of --quick's or all")
     ap.add_argument("--separators", action="store_true",
                     help="only Sanad, with and without the number passes: amounts, letter numbers, dates")
@@ -460,15 +476,15 @@ def types_section(fonts: list[str], kinds: list[str], letters: int, first_seed: 
                     for i, text in zip(idx, texts):
                         print_misses(pages[i], text)
         print(f"{'type':10s} {'engine':21s} {'CER':>6s} {'lost':>5s} {'order':>5s} {'letter no.':>10s} "
-              f"{'amounts٬':>9s} {'dates':>6s} {'pages/min':>9s}")
+              f"{'amounts٬':>9s} {'dates':>6s} {'N95 etc.':>8s} {'pages/min':>9s}")
         for kind in kinds:
             for name in ("Sanad", "tesseract -l fas+eng"):
                 s, ppm, n = runs[(name, kind)]
                 print(f"{kind:10s} {name:21s} {statistics.mean(s['cer']):6.2%} {s['lost']:5d} {s['order']:5d} "
-                      f"{s['ref']:10.0%} {s['grouped_strict']:9.0%} {s['date']:6.0%} {ppm:9.1f}")
+                      f"{s['ref']:10.0%} {s['grouped_strict']:9.0%} {s['date']:6.0%} {s['latin']:8.0%} {ppm:9.1f}")
         print("lost: ground-truth lines with no OCR line within 40% edit distance; order: lines whose common "
               "words are out of printed order; amounts٬: numbers printed with a thousands separator, exact "
-              "with it; letter no.: e.g. ۱۲۳۴/ص/۹۹ exact")
+              "with it; letter no.: e.g. ۱۲۳۴/ص/۹۹ exact; N95 etc.: the Latin terms N95 and COVID-19 as words of their own")
 
 
 def print_misses(page: Page, text: str) -> None:

@@ -1,7 +1,8 @@
 """Pages handed to a worker together, so that their OCR shares Tesseract's model loads.
 
 Loading a model costs a Tesseract process 0.15-0.20 s of CPU, and a page is read with several
-(Persian, then English and Arabic-script re-reads, the figures model). `ingest.ocr.ocr_images`
+(Persian, then the English re-read, the figures model, and the Persian and Arabic-script number
+crops where `digit_pass` is on). `ingest.ocr.ocr_images`
 reads a few pages with one call per model and pass; `Batches` groups the ingest's page work items
 for it. Only pages that may need OCR are grouped (images, PDF pages); a text page goes alone.
 

@@ -2,7 +2,8 @@
 
 It chooses the language per page, undoes rotation, skew, noise and uneven light when measurement
 says the page has them, then runs the passes over word boxes in order: page read -> Latin terms
-re-read -> lost lines re-read -> numbers checked -> numbers re-read by the figures model ->
+re-read -> lost lines re-read -> (numbers checked, off by default) -> numbers re-read by the
+figures model ->
 thousands separators restored -> reading
 order. Tesseract itself is run only by ingest/tesseract.py, through the `Reader` of
 ingest/reading.py. The choices and thresholds below
@@ -41,8 +42,11 @@ class OcrSettings:
     # terms such as N95 and COVID-19) with the English model.
     latin_pass: bool = True
     # Re-read dates, letter numbers and numbers the page read broke up, inside a crop of their line,
-    # and let the readings vote (see _check_numbers).
-    digit_pass: bool = True
+    # with the Persian and Arabic models, and let the readings vote (see ingest/numbers.py). Off:
+    # since the figures model reads them, on the 144 tuning letters of `bench.ocr --types --tuning
+    # --letters 6` it bought 1 date of 72 on phone photos and cost 2 letter numbers and 0.29 s of
+    # CPU a page, 17% of the OCR (`python -m bench.calls --tuning --letters 2`).
+    digit_pass: bool = False
     digit_lang: str = "Arabic"  # reads the crops too when the Persian model's readings of a date disagree
     # Read numbers and codes again with Sanad's figures model, which knows ٬ and letter numbers
     # (see ingest/figures.py).

@@ -10,7 +10,7 @@ from PIL import Image
 
 from archive.models import WordBox
 from ingest import images
-from ingest.reading import Reader, read_crops, read_each
+from ingest.reading import Reader, read_each, read_strip
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -21,16 +21,93 @@ def reread_latin(words: list[WordBox], page: Image.Image, reader: Reader, lang: 
     """The Persian model has no Latin letters and writes N95 as '۱95', COVID-19 as '0۷10-19'.
 
     Words it wrote with ASCII characters are re-read with the English model; the English reading
-    replaces the word only if it contains a Latin letter (a real Latin term, not a number).
+    replaces the word only if it contains a Latin letter (a real Latin term, not a number) and
+    `latin_reading` takes it.
     """
     words = list(words)
-    suspects = [i for i, w in enumerate(words) if _ASCII_ALNUM.search(w.text)]
-    readings = read_crops(reader, page, [words[i] for i in suspects], lang)
-    for i, (text, conf) in zip(suspects, readings):
-        if _LATIN_LETTER.search(text) and conf >= 50:
+    suspects = [i for i, w in enumerate(words) if _ASCII_ALNUM.search(w.text)
+                and len(_NATIVE_DIGIT.findall(w.text)) <= len(_ASCII_ALNUM.findall(w.text))]
+    crops = [page.crop(_term_box(words, i, page)) for i in suspects]
+    for i, pieces in zip(suspects, read_strip(reader, crops, lang, right_aligned=False) if crops else []):
+        found = latin_reading(words[i].text, pieces)
+        if found is not None:
             w = words[i]
-            words[i] = WordBox(text, w.left, w.top, w.width, w.height, conf, w.line)
+            words[i] = WordBox(found[0], w.left, w.top, w.width, w.height, found[1], w.line)
     return words
+
+
+# A word the Persian model read mostly in its own digits is a Persian number with a stray ASCII
+# digit (۵1۱۰۰), not a Latin term: the English model made O'lee of one.
+_NATIVE_DIGIT = re.compile(r"[\u06f0-\u06f9\u0660-\u0669]")
+
+
+def _term_box(words: list[WordBox], i: int, page: Image.Image, pad: int = 12) -> tuple[int, int, int, int]:
+    """The word's box with a margin, which stops halfway to the words beside it on its line: the
+    English model read their strokes as letters of the term (1N95, iN95)."""
+    w = words[i]
+    line = [o for k, o in enumerate(words) if k != i and o.line == w.line]
+    left_gap = min((w.left - (o.left + o.width) for o in line if o.left + o.width <= w.left), default=2 * pad)
+    right_gap = min((o.left - (w.left + w.width) for o in line if o.left >= w.left + w.width), default=2 * pad)
+    left, right = min(pad, max(2, left_gap // 2)), min(pad, max(2, right_gap // 2))
+    return (max(0, w.left - left), max(0, w.top - pad), min(page.width, w.left + w.width + right),
+            min(page.height, w.top + w.height + pad))
+
+
+_EDGE = re.compile(r"^[^0-9A-Za-z]+|[^0-9A-Za-z]+$")
+_UNLIKE_DIGIT = re.compile(r"[A-HJ-NP-Za-km-np-z]")
+
+
+def latin_reading(old: str, pieces: list[tuple[str, float]]) -> tuple[str, float] | None:
+    """The English model's reading of a word's crop, as the word's new text, or None.
+
+    The crop's margin takes in bits of the Persian words beside it, which the English model reads
+    as `» , ; | (`: a piece with no letter or digit is that, and so is punctuation at either end
+    of the term, unless the page's own reading has the same mark there (N95. and ۸95.). Those bits
+    also pull the confidence down (a fax's N95 came out at 0-31), so a term is also taken below 50
+    when its last run of digits is the one the page read (N95 for ۸95, COVID-19 for 0۷10-19), as
+    both models then saw the same figures, and it has a letter no digit looks like (not I l O o:
+    I16 may be a Persian ۱۱۶).
+    """
+    kept = [(text, conf) for text, conf in pieces if _ASCII_ALNUM.search(text)]
+    if len(kept) != 1:
+        return None
+    raw, conf = kept[0]
+    if "-" in old:  # the page's hyphen: COVID—19 and COVID-—19 are COVID-19
+        raw = re.sub("[-\u2013\u2014]+", "-", raw)
+    text = _EDGE.sub("", raw)
+    head = re.match(r"^[^0-9A-Za-z]*", raw).group()
+    tail = re.search(r"[^0-9A-Za-z]*$", raw).group()
+    lead = head if head and old.startswith(head) else ""
+    trail = tail if tail and old.endswith(tail) else ""
+    text = _page_digits(text, old)
+    if not _LATIN_LETTER.search(text) or len(_ASCII_ALNUM.findall(text)) < 2:
+        return None  # a number, or one letter (a for the digits 1٩)
+    if conf < 50 and not (_UNLIKE_DIGIT.search(text) and _last_digits(text) is not None
+                          and _last_digits(text) == _last_digits(old)):
+        return None
+    return lead + text + trail, conf
+
+
+# Latin letters the English model writes for a digit it saw: S for 5 in N95.
+_LOOKS_LIKE = {"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "i": "1", "Z": "2", "z": "2", "S": "5",
+               "s": "5", "G": "6", "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
+
+
+def _page_digits(text: str, old: str) -> str:
+    """The term with the last run of ASCII digits the page read put back where the English model
+    wrote a letter that looks like that digit (N9S for ۸95 is N95), unless no letter would be
+    left. Only that run: the page's 0۷10-19 for COVID-19 has 0 and 1 where the term has O, I, D."""
+    run = re.search(r"[0-9]+$", old.rstrip(".,;:!?)("))
+    if not run or len(run.group()) > len(text):
+        return text
+    digits, tail = run.group(), text[len(text) - len(run.group()):]
+    fixed = text[:len(text) - len(digits)] + "".join(d if _LOOKS_LIKE.get(c) == d else c for c, d in zip(tail, digits))
+    return fixed if _LATIN_LETTER.search(fixed) else text  # SOS read as 505 stays SOS
+
+
+def _last_digits(text: str) -> str | None:
+    runs = re.findall(r"[0-9]+", text)
+    return runs[-1] if runs else None
 
 
 def read_gaps(words: list[WordBox], page: Image.Image, reader: Reader, lang: str) -> list[WordBox]:

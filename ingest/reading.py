@@ -168,19 +168,6 @@ def read_strip(reader: Reader, crops: list[Image.Image], lang: str, *,
     return found
 
 
-def read_crops(reader: Reader, page: Image.Image, boxes: list[WordBox], lang: str) -> list[tuple[str, float]]:
-    """Each word box read again, all with one Tesseract call: (text, confidence) per box, or
-    ("", -1) where the box came out split or empty (not comparable to the word)."""
-    if not boxes:
-        return []
-    pad = 12
-    crops = [page.crop((max(0, b.left - pad), max(0, b.top - pad),
-                        min(page.width, b.left + b.width + pad), min(page.height, b.top + b.height + pad)))
-             for b in boxes]
-    return [pieces[0] if len(pieces) == 1 else ("", -1.0)
-            for pieces in read_strip(reader, crops, lang, right_aligned=False)]
-
-
 def union(words: list[WordBox], pad: int, page: Image.Image) -> tuple[int, int, int, int]:
     """The box (left, top, right, bottom) around `words`, padded, inside the page."""
     return (max(0, min(w.left for w in words) - pad), max(0, min(w.top for w in words) - pad),

@@ -75,6 +75,39 @@ def test_latin_term_reread_with_english_model():
     assert [w.text for w in out] == ["ماسک", "۱95"]
 
 
+def test_latin_reading_drops_the_neighbours_bits_and_trusts_the_page_s_digits():
+    # (the English model's readings of fax crops of N95 and COVID-19 in the tuning letters)
+    assert passes.latin_reading("۸95", [("N95.", 2.0)]) == ("N95", 2.0)
+    assert passes.latin_reading("0۷10-19", [("|", 15.0), ("COVID-19", 79.0), (",", 85.0)]) == ("COVID-19", 79.0)
+    assert passes.latin_reading("0۷10-19", [(":COVID-19,", 0.0)]) == ("COVID-19", 0.0)
+    assert passes.latin_reading("0۷۲0-19", [("COVID-—19", 39.0)]) == ("COVID-19", 39.0)
+    # A letter like a digit where the page read that digit, in its last run of digits only.
+    assert passes.latin_reading("۸95", [("N9S", 76.0)]) == ("N95", 76.0)
+    assert passes.latin_reading("0۷10-1", [("COVID-I", 76.0)]) == ("COVID-1", 76.0)
+    assert passes.latin_reading("505", [("SOS", 80.0)]) == ("SOS", 80.0)
+    # A mark the page read at the same end is the text's own.
+    assert passes.latin_reading("۸95.", [("N95.", 30.0)]) == ("N95.", 30.0)
+    # Unsure and not the page's digits, or only digit-like letters: the page's reading stays.
+    assert passes.latin_reading("16", [("sie.", 24.0)]) is None
+    assert passes.latin_reading("۱16", [("I16", 20.0)]) is None
+    assert passes.latin_reading("۸95", [("iNOS", 6.0), ("«", 71.0)]) is None
+    # Two pieces with letters or digits: the crop held more than one word.
+    assert passes.latin_reading("۸95", [("N95", 90.0), ("mask", 90.0)]) is None
+    assert passes.latin_reading("۸95", [("895", 90.0)]) is None
+    assert passes.latin_reading("1٩", [("a", 78.0)]) is None
+
+
+def test_latin_reread_skips_persian_numbers_and_stops_short_of_the_neighbours():
+    page = _page((50, 80))
+    words = [WordBox("ماسک", 500, 50, 200, 30, 90, 0), WordBox("۵1۱۰۰", 100, 50, 200, 30, 60, 0)]
+    reader = FakeReader({("eng", 6): ["Olee"]})
+    assert passes.reread_latin(words, page, reader) == words  # mostly Persian digits: not a suspect
+    assert reader.calls == []
+    words = [WordBox("ماسک", 310, 50, 100, 30, 90, 0), WordBox("۱95", 200, 50, 100, 30, 60, 0),
+             WordBox("به", 100, 50, 96, 30, 90, 0)]
+    assert passes._term_box(words, 1, page) == (198, 38, 305, 92)  # half of the 4 and 10 px gaps
+
+
 def test_rtl_order_puts_the_label_first():
     # Tesseract gave a mostly-digit line number first; Latin runs keep left-to-right order.
     words = [WordBox("۱۲۳۴/ص/۹۹", 100, 0, 200, 30, 90, 0), WordBox("شماره:", 400, 0, 100, 30, 90, 0),
