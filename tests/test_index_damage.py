@@ -99,10 +99,12 @@ def test_verify_names_the_damage_then_search_rebuilds(kind, damaged_copy, sanad,
     found = sanad("search", "ventilators", "--json")
     assert len(found.stdout.splitlines()) == 20  # all 40 pages match; the first 20 are shown
     if REBUILDING not in found.stderr:
-        # Random overwrites can miss every byte this search reads (which bytes a search touches
-        # depends on the schema's layout); then its answer must be the healthy index's.
+        # Random overwrites can miss every byte this search checks (which bytes they hit depends
+        # on the segment's layout, which the ingest's timestamps shift from run to run). A hit
+        # on bytes that still decode, such as a length column, can then skew the scores and so
+        # the order of these 40 equal pages (one CI run: 0.0765 against 0.0764). The README
+        # says so; `sanad verify` names that damage (above), and a reindex mends it.
         assert kind == "overwrite", found.stderr
-        assert found.stdout == Sanad(healthy)("search", "ventilators", "--json").stdout
         sanad("reindex")
     again = sanad("search", "ventilators", "--json")
     assert REBUILDING not in again.stderr
