@@ -199,3 +199,11 @@ def test_a_word_box_drawn_over_the_word_before_it_keeps_its_place():
     words = [WordBox("تعداد", 1055, 0, 63, 15, 90, 0), WordBox("عدد", 927, 0, 31, 40, 90, 0),
              WordBox("ماسک", 870, 0, 172, 17, 90, 0), WordBox("جراحی", 805, 0, 56, 23, 90, 0)]
     assert [w.text for w in passes.rtl_order(words)] == ["تعداد", "عدد", "ماسک", "جراحی"]
+
+
+def test_bench_counts_latin_terms_only_as_words_of_their_own():
+    from bench.ocr import latin_terms
+
+    printed = "۱- ماسک N95 به تعداد ۵٬۰۰۰ عدد\nبیماری COVID-19 و\nماسک N95"
+    assert latin_terms(printed, "ماسک N95 به\nبیماری COVID-19, و\n\u200fN95\u200e") == (2, 3)
+    assert latin_terms(printed, "ماسک »N95. به") == (0, 3)
