@@ -3,10 +3,8 @@
 It chooses the language per page, undoes rotation, skew, noise and uneven light when measurement
 says the page has them, then runs the passes over word boxes in order: page read -> Latin terms
 re-read -> lost lines re-read -> (numbers checked, off by default) -> numbers re-read by the
-figures model ->
-thousands separators restored -> reading
-order. Tesseract itself is run only by ingest/tesseract.py, through the `Reader` of
-ingest/reading.py. The choices and thresholds below
+figures model -> thousands separators restored -> reading order. Tesseract itself is run only by
+ingest/tesseract.py, through the `Reader` of ingest/reading.py. The choices and thresholds below
 were measured with `python -m bench.ocr` on synthetic letters (see ingest/letters.py); the
 figures are quoted where each choice is made.
 """

@@ -28,7 +28,7 @@ def reread_latin(words: list[WordBox], page: Image.Image, reader: Reader, lang: 
     suspects = [i for i, w in enumerate(words) if _ASCII_ALNUM.search(w.text)
                 and len(_NATIVE_DIGIT.findall(w.text)) <= len(_ASCII_ALNUM.findall(w.text))]
     crops = [page.crop(_term_box(words, i, page)) for i in suspects]
-    for i, pieces in zip(suspects, read_strip(reader, crops, lang, right_aligned=False) if crops else []):
+    for i, pieces in zip(suspects, read_strip(reader, crops, lang, right_aligned=False)):
         found = latin_reading(words[i].text, pieces)
         if found is not None:
             w = words[i]
@@ -53,7 +53,7 @@ def _term_box(words: list[WordBox], i: int, page: Image.Image, pad: int = 12) ->
             min(page.height, w.top + w.height + pad))
 
 
-_EDGE = re.compile(r"^[^0-9A-Za-z]+|[^0-9A-Za-z]+$")
+_MARKS_AROUND = re.compile(r"([^0-9A-Za-z]*)(.*?)([^0-9A-Za-z]*)", re.S)  # head, term, tail
 _UNLIKE_DIGIT = re.compile(r"[A-HJ-NP-Za-km-np-z]")
 
 
@@ -74,16 +74,14 @@ def latin_reading(old: str, pieces: list[tuple[str, float]]) -> tuple[str, float
     raw, conf = kept[0]
     if "-" in old:  # the page's hyphen: COVID—19 and COVID-—19 are COVID-19
         raw = re.sub("[-\u2013\u2014]+", "-", raw)
-    text = _EDGE.sub("", raw)
-    head = re.match(r"^[^0-9A-Za-z]*", raw).group()
-    tail = re.search(r"[^0-9A-Za-z]*$", raw).group()
+    head, text, tail = _MARKS_AROUND.fullmatch(raw).groups()
     lead = head if head and old.startswith(head) else ""
     trail = tail if tail and old.endswith(tail) else ""
     text = _page_digits(text, old)
     if not _LATIN_LETTER.search(text) or len(_ASCII_ALNUM.findall(text)) < 2:
         return None  # a number, or one letter (a for the digits 1٩)
-    if conf < 50 and not (_UNLIKE_DIGIT.search(text) and _last_digits(text) is not None
-                          and _last_digits(text) == _last_digits(old)):
+    last = _last_digits(text)
+    if conf < 50 and not (_UNLIKE_DIGIT.search(text) and last is not None and last == _last_digits(old)):
         return None
     return lead + text + trail, conf
 

@@ -148,8 +148,10 @@ def read_strip(reader: Reader, crops: list[Image.Image], lang: str, *,
     """Read many crops with one Tesseract call: stacked on a white strip, one per line.
 
     Returns the (text, confidence) of the words read on each crop, in Tesseract's order. Line
-    crops are right-aligned, as Persian lines are; word crops are put at the left.
+    crops are right-aligned, as Persian lines are; word crops are put at the left. No crops, no call.
     """
+    if not crops:
+        return []
     pad = 12
     gap = max(c.height for c in crops)
     width = max(c.width for c in crops) + 2 * pad
