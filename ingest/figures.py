@@ -12,7 +12,7 @@ one Tesseract call, each as a line of its own. A reading replaces the word when 
 reading (see `accept`) and the crops' readings do not disagree (see `vote`, and `vote_runs` for
 three readings of one shape); failing that, when most crops gave it and it differs from the page's
 reading only by digits the page added or lost (see `agreed`). A letter's own number, after its
-label `شماره:`, is cut tighter and taken as its crops read it (see `letter_number`).
+label `شماره:`, and its date are cut tighter and taken as their crops read them (see `header_reading`).
 """
 
 from __future__ import annotations
@@ -76,45 +76,55 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
     return sorted(groups)
 
 
-# The label of a letter's number in its header block (`شماره: ۱۲۳۴/ص/۹۹`).
-_NUMBER_LABEL = re.compile(r"شماره\s*:?")
+# The labels of a letter's header block (`شماره: ۱۲۳۴/ص/۹۹`, `تاریخ: ۱۳۹۹/۰۱/۰۵`), and what follows each.
+_HEADER_LABELS = {"شماره": "number", "تاریخ": "date"}
 
 
-def _is_number_label(text: str) -> bool:
-    """`شماره:`, or with its colon and one letter misread: faxes gave شمارد: and شمازه:."""
-    return bool(_NUMBER_LABEL.fullmatch(text)) or text.endswith(":") and edit_distance(text[:-1].strip(), "شماره") == 1
+def _label_kind(text: str) -> str | None:
+    """"number" for `شماره:`, "date" for `تاریخ:` (also without the colon, or with it and one
+    letter misread: faxes gave شمارد: and شمازه:), None for any other word."""
+    for label, kind in _HEADER_LABELS.items():
+        if re.fullmatch(label + r"\s*:?", text) or text.endswith(":") and edit_distance(text[:-1].strip(), label) == 1:
+            return kind
+    return None
 
 
 def _labelled_number(members: list[int], words: list[WordBox]) -> list[int]:
-    """On a header line `شماره: …` (its own line after ingest/passes.layout), all the words after
-    the label, whatever the page read made of them: it reads the ص of ۹۴۹/ص/۹۸ as هن now and then,
-    which no candidate piece matches. Empty for any other line."""
-    label = [i for i in members if _is_number_label(words[i].text)]
+    """On a header line `شماره: …` or `تاریخ: …` (its own line after ingest/passes.layout), all the
+    words after the label, whatever the page read made of them: it reads the ص of ۹۴۹/ص/۹۸ as هن
+    now and then, and a fax's date as 7 or ۱۳۱(, which no candidate piece matches. Empty for any
+    other line."""
+    label = [i for i in members if _label_kind(words[i].text)]
     if len(label) != 1:
         return []
     rest = sorted((i for i in members if words[i].left + words[i].width <= words[label[0]].left + 1),
                   key=lambda i: words[i].left)
     if not rest or len(rest) != len(members) - 1 or len(rest) > 4:
         return []
-    return rest if sum(len(_DIGIT.findall(words[i].text)) for i in rest) >= 2 else []
+    return rest if any(_DIGIT.search(words[i].text) for i in rest) else []
 
 
-def _is_labelled(group: list[int], words: list[WordBox]) -> bool:
+def _header_kind(group: list[int], words: list[WordBox]) -> str | None:
+    """What the group is when it is all that follows a header label: "number" or "date"."""
     members = [i for i, w in enumerate(words) if w.line == words[group[0]].line]
-    return _labelled_number(members, words) == group
+    if _labelled_number(members, words) != group:
+        return None
+    return next(kind for i in members if (kind := _label_kind(words[i].text)))
 
 
-def letter_number(old: str, labels: list[str]) -> str | None:
-    """The letter number after `شماره:` as its crops read it: the reading most of them gave, or on a
-    tie the first crop's, of those that are letter numbers; None if none is.
+def header_reading(old: str, labels: list[str], kind: str) -> str | None:
+    """A header's letter number or date as its crops read it: the reading most of them gave, or
+    on a tie the first crop's, of those that are a letter number (or a valid date); None if none is.
 
     No check against the page's reading: on the 144 tuning letters (`bench.ocr --types --tuning
     --letters 6`) these crops' readings gave 137 letter numbers exactly, where the page's reading
     with the checks of `accept` kept 126, and the page's reading was right in none of their
     misses. The page read garbles a letter number past what a rule can mend (۵۳۳۲۰/ص/۰۰ for
-    ۵۴۲۰/ص/۰۰, the ص read as digits in ۹۸۸ 0۵۸۱۷۲۸۱)."""
+    ۵۴۲۰/ص/۰۰, the ص read as digits in ۹۸۸ 0۵۸۱۷۲۸۱), and a fax's date to ۱۳۷ in a box as wide as
+    the date."""
+    fits = _REFERENCE.fullmatch if kind == "number" else (lambda r: "/" in r and valid_date(r))
     readings = [to_logical(label) for label in labels if _LABEL.fullmatch(label)]
-    readings = [r for r in readings if _REFERENCE.fullmatch(r)]
+    readings = [r for r in readings if fits(r)]
     if not readings:
         return None
     best, n = Counter(readings).most_common(1)[0]
@@ -134,16 +144,16 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     if not groups or lines is None or not model.is_file():
         return words
     boxes = [_union([words[i] for i in g]) for g in groups]
-    labelled = [_is_labelled(g, words) for g in groups]
-    crops = [[_crop(page, _in_line(b, g, words), margin) for margin in (_NUMBER_MARGINS if lab else _MARGINS)]
-             for b, g, lab in zip(boxes, groups, labelled)]
+    headers = [_header_kind(g, words) for g in groups]
+    crops = [[_crop(page, _in_line(b, g, words), margin) for margin in (_HEADER_MARGINS if kind else _MARGINS)]
+             for b, g, kind in zip(boxes, groups, headers)]
     flat = lines([c for pair in crops for c in pair], model)
     out: list[WordBox | None] = list(words)
     for k, (group, box) in enumerate(zip(groups, boxes)):
         # A separator at either end is the edge of the crop (a neighbour's dot), never the number's.
         found = [(f[0][0].strip(",."), f[0][1]) for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)]
                  if len(f) == 1]
-        text = letter_number(box.text, [label for label, _ in found]) if labelled[k] else None
+        text = header_reading(box.text, [label for label, _ in found], headers[k]) if headers[k] else None
         # A crop read as the page read it votes for the page's reading.
         texts = [accept(box.text, label) or (box.text if _agrees(box.text, label) else None) for label, _ in found]
         text = text or vote(texts, box.text) or vote_runs(box.text, texts)
@@ -256,10 +266,10 @@ def _in_line(box: WordBox, group: list[int], words: list[WordBox]) -> WordBox:
 # (side, top and bottom) margins of the three crops of a number, in text heights: the model was
 # trained with margins of up to a third of the text size; a high separator can reach above the box.
 _MARGINS = ((0.25, 0.12), (0.4, 0.3), (0.15, 0.22))
-# A letter number's crops: tighter above and below. On the tuning letters' letter numbers a crop
+# A header's crops: tighter above and below. On the tuning letters' letter numbers a crop
 # 0.04-0.12 text heights high read 132-135 of 142 exactly, one 0.3 high 115-119 (the ص's tail and
-# the line above come in); the side margin hardly mattered.
-_NUMBER_MARGINS = ((0.25, 0.08), (0.35, 0.04), (0.1, 0.12))
+# the line above come in); the side margin hardly mattered. Dates read as well either way.
+_HEADER_MARGINS = ((0.25, 0.08), (0.35, 0.04), (0.1, 0.12))
 
 
 def _crop(page: Image.Image, w: WordBox, margin: tuple[float, float]) -> Image.Image:

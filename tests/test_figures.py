@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figures import (MODEL, accept, agreed, candidates, letter_number, read_figures, to_logical, vote,
+from ingest.figures import (MODEL, accept, agreed, candidates, header_reading, read_figures, to_logical, vote,
                             vote_runs, written)
 from ingest.figures_train import LABELS, TRAINING_FONTS, number_line, render_line, visual_label
 
@@ -93,17 +93,21 @@ def test_a_tie_goes_to_the_reading_with_the_page_digits():
     assert vote(["۱۲۴۴/ص/۹۹", "۱۲۳۴/ص/۹۹", None], "۱۲۵۴/ص/۹۹") is None  # neither has them
 
 
-def test_a_letter_number_is_what_most_of_its_crops_read():
+def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     # Labels in the model's visual order. The page read garbles letter numbers past any rule's
     # mending (۵۳۳۲۰/ص/۰۰ for ۵۴۲۰/ص/۰۰): the crops' reading is taken as it is.
-    assert letter_number("۵۳۳۲۰/ص/۰۰", ["00/S/5420"] * 3) == "۵۴۲۰/ص/۰۰"
-    assert letter_number("۹۸۸0۵۸۱۷۲۸۱", ["98/S/7241", "98/S/7241", "98/S/724"]) == "۷۲۴۱/ص/۹۸"
+    assert header_reading("۵۳۳۲۰/ص/۰۰", ["00/S/5420"] * 3, "number") == "۵۴۲۰/ص/۰۰"
+    assert header_reading("۹۸۸0۵۸۱۷۲۸۱", ["98/S/7241", "98/S/7241", "98/S/724"], "number") == "۷۲۴۱/ص/۹۸"
     # No majority: the first crop's, the one read best on the tuning letters.
-    assert letter_number("۳۶۰۴/ص٩۹۸/", ["98/S/3604", "98/S/604", "98/S/602"]) == "۳۶۰۴/ص/۹۸"
+    assert header_reading("۳۶۰۴/ص٩۹۸/", ["98/S/3604", "98/S/604", "98/S/602"], "number") == "۳۶۰۴/ص/۹۸"
     # Only readings that are letter numbers count; with none the other checks decide.
-    assert letter_number("۴۲۴۳/ص۹٩/", ["9/78/220", "99/S/4243", "99/S4242"]) == "۴۲۴۳/ص/۹۹"
-    assert letter_number("۲/۳۴۵۶۷", ["34567/2", "34567/2", "34567/2"]) is None
-    assert letter_number("۴۲۴۶/ص/۹۹", []) is None
+    assert header_reading("۴۲۴۳/ص۹٩/", ["9/78/220", "99/S/4243", "99/S4242"], "number") == "۴۲۴۳/ص/۹۹"
+    assert header_reading("۲/۳۴۵۶۷", ["34567/2", "34567/2", "34567/2"], "number") is None
+    assert header_reading("۴۲۴۶/ص/۹۹", [], "number") is None
+    # A date: only valid dates count (a fax's ۱۳۷ in a box as wide as ۱۳۹۸/۰۸/۲۷).
+    assert header_reading("۱۳۷", ["1398/08/27", "1398/08/27", "1398/18/27"], "date") == "۱۳۹۸/۰۸/۲۷"
+    assert header_reading("۱۳۷", ["1398/13/27", "1398/08/27"], "date") == "۱۳۹۸/۰۸/۲۷"
+    assert header_reading("۱۳۷", ["98/S/1234"], "date") is None
 
 
 def test_a_misread_label_still_marks_the_letter_number():
@@ -111,6 +115,9 @@ def test_a_misread_label_still_marks_the_letter_number():
         texts = ["/۹۸۸", "/ص", "۷۵۵", label]
         words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
         assert candidates(words) == [[0, 1, 2]]
+    texts = ["7", "تاریخ:"]  # a fax's date, read as one ASCII digit
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
+    assert candidates(words) == [[0]]
     texts = ["٩۸/", "هن", "۹۴۹", "شمار"]  # no colon: a word of a sentence, the usual pieces only
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[0], [2]]
