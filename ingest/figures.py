@@ -58,7 +58,7 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
         lines.setdefault(w.line, []).append(i)
     groups: list[list[int]] = []
     for members in lines.values():
-        labelled = _labelled_number(members, words)
+        labelled = _after_label(members, words)
         if labelled:
             groups.append(labelled)
             continue
@@ -89,7 +89,7 @@ def _label_kind(text: str) -> str | None:
     return None
 
 
-def _labelled_number(members: list[int], words: list[WordBox]) -> list[int]:
+def _after_label(members: list[int], words: list[WordBox]) -> list[int]:
     """On a header line `شماره: …` or `تاریخ: …` (its own line after ingest/passes.layout), all the
     words after the label, whatever the page read made of them: it reads the ص of ۹۴۹/ص/۹۸ as هن
     now and then, and a fax's date as 7 or ۱۳۱(, which no candidate piece matches. Empty for any
@@ -107,7 +107,7 @@ def _labelled_number(members: list[int], words: list[WordBox]) -> list[int]:
 def _header_kind(group: list[int], words: list[WordBox]) -> str | None:
     """What the group is when it is all that follows a header label: "number" or "date"."""
     members = [i for i, w in enumerate(words) if w.line == words[group[0]].line]
-    if _labelled_number(members, words) != group:
+    if _after_label(members, words) != group:
         return None
     return next(kind for i in members if (kind := _label_kind(words[i].text)))
 
