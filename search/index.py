@@ -77,8 +77,10 @@ class SearchIndex:
             if any(self.path.glob("*.seg")):
                 raise damaged(f"its table of contents (_MAIN_<n>.toc) is missing from {self.path}")
             return False
-        marker = self.path / VERSION_FILE
-        return marker.exists() and marker.read_text().strip() == str(SCHEMA_VERSION)
+        try:
+            return (self.path / VERSION_FILE).read_text().strip() == str(SCHEMA_VERSION)
+        except FileNotFoundError:  # none, or another process is swapping its new index in:
+            return False  # ensure_current looks again under the creation lock
 
     def _open(self):
         if not self.current:
