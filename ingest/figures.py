@@ -58,7 +58,7 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
         lines.setdefault(w.line, []).append(i)
     groups: list[list[int]] = []
     for members in lines.values():
-        labelled = _after_label(members, words)
+        labelled, _ = _after_label(members, words)
         if labelled:
             groups.append(labelled)
             continue
@@ -89,27 +89,27 @@ def _label_kind(text: str) -> str | None:
     return None
 
 
-def _after_label(members: list[int], words: list[WordBox]) -> list[int]:
+def _after_label(members: list[int], words: list[WordBox]) -> tuple[list[int], str | None]:
     """On a header line `شماره: …` or `تاریخ: …` (its own line after ingest/passes.layout), all the
     words after the label, whatever the page read made of them: it reads the ص of ۹۴۹/ص/۹۸ as هن
-    now and then, and a fax's date as 7 or ۱۳۱(, which no candidate piece matches. Empty for any
-    other line."""
-    label = [i for i in members if _label_kind(words[i].text)]
-    if len(label) != 1:
-        return []
-    rest = sorted((i for i in members if words[i].left + words[i].width <= words[label[0]].left + 1),
+    now and then, and a fax's date as 7 or ۱۳۱(, which no candidate piece matches; and the label's
+    kind (see `_label_kind`). Empty and None for any other line."""
+    kinds = {i: kind for i in members if (kind := _label_kind(words[i].text))}
+    if len(kinds) != 1:
+        return [], None
+    (label, kind), = kinds.items()
+    rest = sorted((i for i in members if words[i].left + words[i].width <= words[label].left + 1),
                   key=lambda i: words[i].left)
     if not rest or len(rest) != len(members) - 1 or len(rest) > 4:
-        return []
-    return rest if any(_DIGIT.search(words[i].text) for i in rest) else []
+        return [], None
+    return (rest, kind) if any(_DIGIT.search(words[i].text) for i in rest) else ([], None)
 
 
 def _header_kind(group: list[int], words: list[WordBox]) -> str | None:
     """What the group is when it is all that follows a header label: "number" or "date"."""
     members = [i for i, w in enumerate(words) if w.line == words[group[0]].line]
-    if _after_label(members, words) != group:
-        return None
-    return next(kind for i in members if (kind := _label_kind(words[i].text)))
+    rest, kind = _after_label(members, words)
+    return kind if rest == group else None
 
 
 def header_reading(old: str, labels: list[str], kind: str) -> str | None:
@@ -147,19 +147,19 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     headers = [_header_kind(g, words) for g in groups]
     crops = [[_crop(page, _in_line(b, g, words), margin) for margin in (_HEADER_MARGINS if kind else _MARGINS)]
              for b, g, kind in zip(boxes, groups, headers)]
-    flat = lines([c for pair in crops for c in pair], model)
+    flat = iter(lines([c for pair in crops for c in pair], model))
     out: list[WordBox | None] = list(words)
     for k, (group, box) in enumerate(zip(groups, boxes)):
+        read = [next(flat) for _ in crops[k]]  # this group's crops, whichever margins they had
         # A separator at either end is the edge of the crop (a neighbour's dot), never the number's.
-        found = [(f[0][0].strip(",."), f[0][1]) for f in flat[k * len(_MARGINS):(k + 1) * len(_MARGINS)]
-                 if len(f) == 1]
+        found = [(f[0][0].strip(",."), f[0][1]) for f in read if len(f) == 1]
         text = header_reading(box.text, [label for label, _ in found], headers[k]) if headers[k] else None
         # A crop read as the page read it votes for the page's reading.
         texts = [accept(box.text, label) or (box.text if _agrees(box.text, label) else None) for label, _ in found]
         text = text or vote(texts, box.text) or vote_runs(box.text, texts)
         if text is None and found:
             label, n = Counter(label for label, _ in found).most_common(1)[0]
-            text = agreed(box.text, label) if 2 * n > len(_MARGINS) else None
+            text = agreed(box.text, label) if 2 * n > len(read) else None
         conf = max((c for _, c in found), default=box.conf)
         if text is None or text == box.text and len(group) == 1:
             continue  # (pieces the crops read as their union are one word from now on)

@@ -110,7 +110,7 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     assert header_reading("۱۳۷", ["98/S/1234"], "date") is None
 
 
-def test_a_misread_label_still_marks_the_letter_number():
+def test_a_misread_label_still_marks_the_header_line():
     for label in ("شمارد:", "شمازه:"):  # as faxes gave them
         texts = ["/۹۸۸", "/ص", "۷۵۵", label]
         words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
