@@ -47,6 +47,7 @@ _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
 # Pieces that are all digits and separators: one left-to-right run in bidi (see _union).
 _ONE_RUN = re.compile(r"[0-9۰-۹٬,،.٫/\-]+")
 _REFERENCE = re.compile(r"\d+/[SQMDBTK]/\d+|[SQMDBTK]/\d+/\d+|\d+/\d+/[SQMDBTK]|\d+/[SQMDBTK]")
+_PHONE = re.compile(r"(\d{2,4})-\d{5,8}")
 
 
 def candidates(words: list[WordBox]) -> list[list[int]]:
@@ -326,7 +327,9 @@ def accept(old: str, label: str) -> str | None:
 
 def agreed(old: str, label: str) -> str | None:
     """The reading most crops agreed on, when `accept` refused it for its number of digits: taken
-    if it is an amount, a letter number or a date and either
+    if it is an amount, a letter number, a date or a phone number (one digit fewer only, with the
+    page's area code: a phone photo and a fax of the same letter gave ۰۱۸-۷۷۴۳۲۳۶۹ and
+    ۰۱۸-۷۷۴۳۴۳۶۹ for ۰۱۸-۷۷۴۳۳۶۹, which all three crops read) and either
     - has the page's digits in order less one or two, or in an amount up to one more than it has
       separators (the page read adds a digit where a slash or a separator stood: ۶۷۶۴/ص/۹۹۸ for
       ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it is a grouped amount (the model, when it loses a digit, loses the small dot of a ۰; an amount
@@ -336,12 +339,16 @@ def agreed(old: str, label: str) -> str | None:
     if not _LABEL.fullmatch(label):
         return None
     new, was = to_logical(label), _as_label(old)
-    if not (_GROUPED.fullmatch(new) or _REFERENCE.fullmatch(new) or "/" in new and valid_date(new)):
+    phone, was_phone = _PHONE.fullmatch(new), _PHONE.fullmatch(was)
+    if phone and not (was_phone and phone[1] == was_phone[1]):
+        return None
+    if not (phone or _GROUPED.fullmatch(new) or _REFERENCE.fullmatch(new) or "/" in new and valid_date(new)):
         return None
     have, had = _digit_string(new), _digit_string(was)
-    if len(have) == len(had) + 1 and _in_order(had, have):
+    if len(have) == len(had) + 1 and _in_order(had, have) and not phone:
         return written(new, old)  # the page lost a digit (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰)
-    most = new.count(",") + 1 if _GROUPED.fullmatch(new) else 2  # ۸۴۳۳۴۰۰۳۰۰۰: a separator read as ۳۳
+    # ۸۴۳۳۴۰۰۳۰۰۰: a separator read as ۳۳
+    most = new.count(",") + 1 if _GROUPED.fullmatch(new) else 1 if phone else 2
     if not 1 <= len(had) - len(have) <= most or not _in_order(have, had):
         return None
     # Only a grouped amount may drop a ۰: one the model lost seldom leaves groups of three.
