@@ -77,13 +77,14 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
     return sorted(groups)
 
 
-# The labels of a letter's header block (`شماره: ۱۲۳۴/ص/۹۹`, `تاریخ: ۱۳۹۹/۰۱/۰۵`), and what follows each.
-_HEADER_LABELS = {"شماره": "number", "تاریخ": "date"}
+# The labels of a letter's header block (`شماره: ۱۲۳۴/ص/۹۹`, `تاریخ: ۱۳۹۹/۰۱/۰۵`) and of its footer's
+# phone number (`تلفن: ۰۱۸-۷۷۴۳۳۶۹`), and what follows each.
+_HEADER_LABELS = {"شماره": "number", "تاریخ": "date", "تلفن": "phone"}
 
 
 def _label_kind(text: str) -> str | None:
-    """"number" for `شماره:`, "date" for `تاریخ:` (also without the colon, or with it and one
-    letter misread: faxes gave شمارد: and شمازه:), None for any other word."""
+    """"number" for `شماره:`, "date" for `تاریخ:`, "phone" for `تلفن:` (also without the colon,
+    or with it and one letter misread: faxes gave شمارد: and شمازه:), None for any other word."""
     for label, kind in _HEADER_LABELS.items():
         if re.fullmatch(label + r"\s*:?", text) or text.endswith(":") and edit_distance(text[:-1].strip(), label) == 1:
             return kind
@@ -107,28 +108,33 @@ def _after_label(members: list[int], words: list[WordBox]) -> tuple[list[int], s
 
 
 def _header_kind(group: list[int], words: list[WordBox]) -> str | None:
-    """What the group is when it is all that follows a header label: "number" or "date"."""
+    """What the group is when it is all that follows a header label: "number", "date" or "phone"."""
     members = [i for i, w in enumerate(words) if w.line == words[group[0]].line]
     rest, kind = _after_label(members, words)
     return kind if rest == group else None
 
 
 def header_reading(old: str, labels: list[str], kind: str) -> str | None:
-    """A header's letter number or date as its crops read it: the reading most of them gave, or
-    on a tie the first crop's, of those that are a letter number (or a valid date); None if none is.
+    """A header's letter number, date or phone number as its crops read it: the reading most of
+    them gave, or on a tie the first crop's (of a phone number, two must agree), of those that are
+    a letter number (a valid date, a phone number with its area code); None if none is.
 
     No check against the page's reading: on the 144 tuning letters (`bench.ocr --types --tuning
     --letters 6`) these crops' readings gave 137 letter numbers exactly, where the page's reading
     with the checks of `accept` kept 126, and the page's reading was right in none of their
     misses. The page read garbles a letter number past what a rule can mend (۵۳۳۲۰/ص/۰۰ for
     ۵۴۲۰/ص/۰۰, the ص read as digits in ۹۸۸ 0۵۸۱۷۲۸۱), and a fax's date to ۱۳۷ in a box as wide as
-    the date."""
-    fits = _REFERENCE.fullmatch if kind == "number" else (lambda r: "/" in r and valid_date(r))
+    the date. A phone number the page read cut into pieces and letters (`۳` `۳۶-۴` `۰` on a
+    DejaVu Sans fax, `۱۷۰۹۰۳ اعد` on a Homa one) is a line lost to a reader who quotes it."""
+    fits = {"number": _REFERENCE.fullmatch, "phone": _PHONE.fullmatch,
+            "date": lambda r: "/" in r and valid_date(r)}[kind]
     readings = [to_logical(label) for label in labels if _LABEL.fullmatch(label)]
     readings = [r for r in readings if fits(r)]
     if not readings:
         return None
     best, n = Counter(readings).most_common(1)[0]
+    if n == 1 and kind == "phone":
+        return None  # a phone number has no shape to check it by: two crops must agree
     return written(best if n > 1 else readings[0], old)
 
 

@@ -113,6 +113,10 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     assert header_reading("۱۳۷", ["1398/08/27", "1398/08/27", "1398/18/27"], "date") == "۱۳۹۸/۰۸/۲۷"
     assert header_reading("۱۳۷", ["1398/13/27", "1398/08/27"], "date") == "۱۳۹۸/۰۸/۲۷"
     assert header_reading("۱۳۷", ["98/S/1234"], "date") is None
+    # A phone number: only one with its area code counts.
+    assert header_reading("۱۷۰۹۰۳", ["043-3170903", "043-3170903", "43-3170903"], "phone") == "۰۴۳-۳۱۷۰۹۰۳"
+    assert header_reading("۴۲۶۵۹۷۰", [",4265970", "-4,5970", "42065970"], "phone") is None
+    assert header_reading("۴۲۶۵۹۷۰", ["030465970", "035-465970", "037-4,65970"], "phone") is None  # one alone
 
 
 def test_a_misread_label_still_marks_the_header_line():
@@ -123,6 +127,9 @@ def test_a_misread_label_still_marks_the_header_line():
     texts = ["7", "تاریخ:"]  # a fax's date, read as one ASCII digit
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[0]]
+    texts = ["۰", "۳۶-۴", "۳", "تلفن:"]  # a fax's phone number in pieces
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
+    assert candidates(words) == [[0, 1, 2]]
     texts = ["٩۸/", "هن", "۹۴۹", "شمار"]  # no colon: a word of a sentence, the usual pieces only
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[0], [2]]
