@@ -12,7 +12,8 @@ one Tesseract call, each as a line of its own. A reading replaces the word when 
 reading (see `accept`) and the crops' readings do not disagree (see `vote`, and `vote_runs` for
 three readings of one shape); failing that, when most crops gave it and it differs from the page's
 reading only by digits the page added or lost (see `agreed`). A letter's own number, after its
-label `شماره:`, and its date are cut tighter and taken as their crops read them (see `header_reading`).
+label `شماره:`, its date and its phone number are cut tighter and taken as their crops read them
+(see `header_reading`).
 """
 
 from __future__ import annotations
@@ -353,7 +354,8 @@ def agreed(old: str, label: str) -> str | None:
     have, had = _digit_string(new), _digit_string(was)
     if len(have) == len(had) + 1 and _in_order(had, have) and not phone:
         return written(new, old)  # the page lost a digit (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰)
-    # ۸۴۳۳۴۰۰۳۰۰۰: a separator read as ۳۳
+    # How many digits the page may have added: in an amount, one more than it has separators (one
+    # was read as ۳۳ in ۸۴۳۳۴۰۰۳۰۰۰).
     most = new.count(",") + 1 if _GROUPED.fullmatch(new) else 1 if phone else 2
     if not 1 <= len(had) - len(have) <= most or not _in_order(have, had):
         return None
