@@ -93,10 +93,11 @@ def _label_kind(text: str) -> str | None:
 
 
 def _after_label(members: list[int], words: list[WordBox]) -> tuple[list[int], str | None]:
-    """On a header line `شماره: …` or `تاریخ: …` (its own line after ingest/passes.layout), all the
-    words after the label, whatever the page read made of them: it reads the ص of ۹۴۹/ص/۹۸ as هن
-    now and then, and a fax's date as 7 or ۱۳۱(, which no candidate piece matches; and the label's
-    kind (see `_label_kind`). Empty and None for any other line."""
+    """On a labelled line `شماره: …`, `تاریخ: …` or `تلفن: …` (its own line after
+    ingest/passes.layout), all the words after the label, whatever the page read made of them: it
+    reads the ص of ۹۴۹/ص/۹۸ as هن now and then, a fax's date as 7 or ۱۳۱(, and a phone number as
+    pieces and letters, which no candidate piece matches; and the label's kind (see `_label_kind`).
+    Empty and None for any other line."""
     kinds = {i: kind for i in members if (kind := _label_kind(words[i].text))}
     if len(kinds) != 1:
         return [], None

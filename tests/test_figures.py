@@ -75,8 +75,9 @@ def test_a_reading_most_crops_agree_on_may_drop_the_digits_the_page_added():
     assert agreed("۰۱۸-۷۷۴۳۴۳۶۹", "018-7743369") == "۰۱۸-۷۷۴۳۳۶۹"  # a phone number the page read a digit long
     assert agreed("۰۱۸-۷۷۴۳۴۳۶۹", "018-774369") is None  # two digits short: the model lost one
     assert agreed("۰۲۱-۸۸۷۰۳۶۹", "021-887369") is None  # nor one short of a ۰: the model loses those
-    assert agreed("۰۱۸-۷۷۴۳۴۳۶۹", "018-77434369") is None  # nor a digit the page lost, nor another area code
-    assert agreed("۰۱۸-۷۷۴۳۴۳۶۹", "013-7743369") is None
+    assert agreed("۰۱۸-۷۷۴۳۶۹", "018-7743369") is None  # nor a digit the page lost
+    assert agreed("۰۱۸-۷۷۴۳۴۳۶۹", "018-77434369") is None  # the page's own digits: nothing to drop
+    assert agreed("۰۱۸-۷۷۴۳۴۳۶۹", "013-7743369") is None  # another area code
     assert agreed("۸۴۳۳۴۰۰۳۰۰۰", "84,400,000") == "۸۴٬۴۰۰٬۰۰۰"  # one separator read as ۳۳
     assert agreed("۸۴۳۳۴۰۰۳۳۰۰۰", "84,400,000") is None  # four extra digits for two separators
 
