@@ -343,10 +343,14 @@ def agreed(old: str, label: str) -> str | None:
       ۶۷۶۴/ص/۹۸, ۳۸۵۲۰۰۰ for ۳۵٬۰۰۰), none of them a ۰ unless it is a grouped amount (the model, when it loses a digit, loses the small dot of a ۰; an amount
       that lost one seldom still falls into groups of three), or
     - has one digit more than the page's reading, which it holds in order (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰).
+    A grouped amount whose last group is short (40,00) is made up with the page's digits, see
+    `_zeros_restored`.
     """
     if not _LABEL.fullmatch(label):
         return None
     new, was = to_logical(label), _as_label(old)
+    if short := _SHORT_GROUP.fullmatch(new):
+        return _zeros_restored(new, short[1], old)
     phone, was_phone = _PHONE.fullmatch(new), _PHONE.fullmatch(was)
     if phone and not (was_phone and phone[1] == was_phone[1]):
         return None
@@ -364,6 +368,20 @@ def agreed(old: str, label: str) -> str | None:
     if (Counter(had) - Counter(have))["0"] and not _GROUPED.fullmatch(new):
         return None
     return written(new, old)
+
+
+# A grouped amount whose last group the model read short: it lost the small dots of its last ۰s
+# (all three crops of ۴۰٬۰۰۰ and ۱٬۷۰۰ on a tuning fax read 40,00 and 1,70).
+_SHORT_GROUP = re.compile(r"\d{1,3}(?:,\d{3})*,(\d{1,2})")
+
+
+def _zeros_restored(new: str, last: str, old: str) -> str | None:
+    """The crops' separators with the page's digits: taken when the reading, its last group made
+    up with ۰s, is the page's digits less at most one digit where each separator stands (the page
+    read ۴۰۳۰۰۰ for ۴۰٬۰۰۰, its separator as a ۳), so the page vouches for every digit."""
+    whole = new + "0" * (3 - len(last))
+    pattern = r"\d?".join(re.escape(run) for run in whole.split(","))
+    return written(whole, old) if re.fullmatch(pattern, _digit_string(old)) else None
 
 
 def _in_order(short: str, long: str) -> bool:

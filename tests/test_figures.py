@@ -82,6 +82,18 @@ def test_a_reading_most_crops_agree_on_may_drop_the_digits_the_page_added():
     assert agreed("۸۴۳۳۴۰۰۳۳۰۰۰", "84,400,000") is None  # four extra digits for two separators
 
 
+def test_an_amount_whose_last_zeros_the_crops_lost_takes_them_from_the_page():
+    # A tuning fax: all three crops of ۴۰٬۰۰۰ read 40,00, of ۱٬۷۰۰ 1,70; the page read ۴۰۳۰۰۰, ۱۳۷۰۰.
+    assert agreed("۴۰۳۰۰۰", "40,00") == "۴۰٬۰۰۰"
+    assert agreed("۱۳۷۰۰", "1,70") == "۱٬۷۰۰"
+    assert agreed("۴۰۰۰۰", "40,00") == "۴۰٬۰۰۰"  # the page dropped the separator: still its digits
+    assert agreed("۵۳۲۳۴۳۰۰۰", "5,234,0") == "۵٬۲۳۴٬۰۰۰"  # both separators read as ۳
+    assert agreed("۴۰۳۰۰", "40,00") is None  # the page has no third ۰ to vouch for
+    assert agreed("۴۱۳۰۰۰", "40,00") is None  # nor the crops' digits
+    assert agreed("۴۰۳۳۰۰۰", "40,00") is None  # two digits where one separator stands
+    assert agreed("۱۲", "1,2") is None  # a list (۱، ۲), not an amount
+
+
 def test_runs_vote_when_whole_readings_all_differ():
     # Seen on a clean Nazli letter: three crops, three readings of ۸۳۹۶/ص/۹۸.
     assert vote(["۸۳۹۶/ص/۹۸", "۸۴۹۶۸/ص/۹۸", "۸۳۹۶/ص/۱۸"]) is None
