@@ -20,8 +20,10 @@ run: setup
 	$(VENV)/bin/python -m ui.demo --archive "$(ARCHIVE)"
 	$(VENV)/bin/sanad --archive "$(ARCHIVE)" ui --port $(PORT)
 
+# One test file per core at a time: much of the suite waits on Tesseract, Chromium or a cluster,
+# and a file's module-scoped servers stay in one worker.
 test: setup
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 setup: system-packages $(STAMP)
 
