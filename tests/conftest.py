@@ -17,9 +17,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
-# The files that take longest (1-4 minutes each on 2 cores), longest first. `make test` hands whole
-# files to one worker per core in collection order; collected alphabetically, the browser tests came
-# last and ran on one worker while the other had nothing left.
+# The files that took longest in a --durations run (1-4 minutes each, 2 cores, one of them busy
+# elsewhere), longest first. `make test` hands whole files to one worker per core in collection
+# order; collected alphabetically, the browser tests came last and ran on one worker while the
+# other had nothing left.
 SLOW_FILES = ("test_ui_browser.py", "test_team_browser.py", "test_cluster.py", "test_index_damage.py",
               "test_hardening_batch.py", "test_cli.py", "test_team_oidc.py", "test_team.py", "test_encodings.py")
 
