@@ -40,11 +40,13 @@ _LABEL = re.compile(r"[0-9,./\-SQMDBTK]+")
 # A word the page read that may be a number or a code: digits, what separators are read as,
 # and at most a few letters of a letter number.
 # The page read also writes a separator as a colon (Noto Sans Arabic's ٬ in ۲۶٬۶۰۰٬۰۰۰ as ۲۶:۶۰۰۰۰۰)
-# and the slashes of a letter number as ا, | or a bracket (۵۹۶۶ اص |۰۰).
-_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-:|\[\]ا" + "".join(_LETTERS.values()) + r"]+")
+# and the slashes of a letter number as ا, | or a bracket (۵۹۶۶ اص |۰۰); a fax's ٬ as * (۵*۹۰۰ on a Titr one).
+_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-:|\[\]*ا" + "".join(_LETTERS.values()) + r"]+")
 _DIGIT = re.compile(r"[0-9۰-۹٠-٩]")
 _NATIVE_DIGIT = re.compile(r"[۰-۹٠-٩]")
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
+# A grouped amount: 1-3 digits, then groups of three. None starts with ۰: a crop's 0,000 for
+# ۶۰٬۰۰۰ lost its first digit.
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+")
 # Pieces that are all digits and separators: one left-to-right run in bidi (see _union).
 _ONE_RUN = re.compile(r"[0-9۰-۹٬,،.٫/\-]+")
 _REFERENCE = re.compile(r"\d+/[SQMDBTK]/\d+|[SQMDBTK]/\d+/\d+|\d+/\d+/[SQMDBTK]|\d+/[SQMDBTK]")
@@ -131,13 +133,32 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
     fits = {"number": _REFERENCE.fullmatch, "phone": _PHONE.fullmatch,
             "date": lambda r: "/" in r and valid_date(r)}[kind]
     readings = [to_logical(label) for label in labels if _LABEL.fullmatch(label)]
+    if kind == "number":  # no letter number has a thousands separator (00/S/78,76 is ۷۸۷۶/ص/۰۰)
+        readings = [re.sub(r"(?<=\d),(?=\d)", "", r) for r in readings]
+    if kind == "date":
+        readings = [_slash_restored(r) or r for r in readings]
     readings = [r for r in readings if fits(r)]
     if not readings:
         return None
     best, n = Counter(readings).most_common(1)[0]
     if n == 1 and kind == "phone":
         return None  # a phone number has no shape to check it by: two crops must agree
-    return written(best if n > 1 else readings[0], old)
+    if n == 1:
+        # Each run by itself, else the first crop's: a Titr fax's crops gave ۸۱۴۱/ص/۹۹, ۸۱۴۹/ص/۹۹
+        # and ۸۱۴۹/ص/۹ for ۸۱۴۹/ص/۹۹.
+        best = _runs_voted(readings) or readings[0]
+    return written(best, old)
+
+
+def _slash_restored(date: str) -> str | None:
+    """A date the crop read with a ۱/ as one ۷ (the two strokes make its V: 1398/1702 for
+    ۱۳۹۸/۱۱/۰۲ in all crops of a Noto Sans Arabic fax), put back when exactly one ۷ so read gives
+    a valid date of the typed shape ۱۳۹۸/۰۸/۲۷; None for a valid date or any other reading."""
+    if valid_date(date):
+        return None
+    mended = {date[:i] + "1/" + date[i + 1:] for i, c in enumerate(date) if c == "7"}
+    mended = [d for d in mended if re.fullmatch(r"\d{4}/\d\d/\d\d", d) and valid_date(d)]
+    return mended[0] if len(mended) == 1 else None
 
 
 def _piece(text: str) -> bool:
@@ -160,8 +181,7 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     out: list[WordBox | None] = list(words)
     for k, (group, box) in enumerate(zip(groups, boxes)):
         read = [next(flat) for _ in crops[k]]  # this group's crops, whichever margins they had
-        # A separator at either end is the edge of the crop (a neighbour's dot), never the number's.
-        found = [(f[0][0].strip(",."), f[0][1]) for f in read if len(f) == 1]
+        found = [(_trimmed(f[0][0]), f[0][1]) for f in read if len(f) == 1]
         text = header_reading(box.text, [label for label, _ in found], headers[k]) if headers[k] else None
         # A crop read as the page read it votes for the page's reading.
         texts = [accept(box.text, label) or (box.text if _agrees(box.text, label) else None) for label, _ in found]
@@ -176,6 +196,18 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
         for i in group[1:]:
             out[i] = None
     return [w for w in out if w is not None]
+
+
+def _trimmed(label: str) -> str:
+    """A crop's reading less what the crop's edges took in of the words beside the number: a
+    separator at either end (a neighbour's dot), and a letter right against a digit (the ز of
+    `از` before ۴٬۷۰۰, read as D: 4,700D), with what lies beyond it. A letter number's letters
+    stand between slashes."""
+    label = label.strip(",.")
+    # From such a letter outwards all is the neighbour's (4,700D1: the ا of از read as 1 too).
+    label = re.sub(r"(?<=[0-9,])[SQMDBTK][^/]*$", "", label)
+    label = re.sub(r"^[^/]*[SQMDBTK](?=[0-9,])", "", label)
+    return label.strip(",.")
 
 
 def _agrees(old: str, label: str) -> bool:
@@ -210,14 +242,20 @@ def vote_runs(old: str, texts: list[str | None]) -> str | None:
     """When the crops' accepted readings all differ but have one shape (three letter numbers, say),
     each run of digits by itself: the run most of them gave, if every run has one and the result
     is still a reading `accept` takes (۸۳۹۶/ص/۹۸, ۸۴۹۶۸/ص/۹۸ and ۸۳۹۶/ص/۱۸ give ۸۳۹۶/ص/۹۸)."""
-    given = [t for t in texts if t is not None]
-    shapes = {re.sub(r"\d+", "#", t) for t in given}
-    if len(given) < 3 or len(shapes) != 1:
+    # The page's own runs vote too: ۳۶۰۴ against two crops' ۳۶۰۲ is no majority.
+    text = _runs_voted([t for t in texts if t is not None], re.findall(r"\d+", old))
+    return text if text is not None and accept(old, _visual(text)) == text else None
+
+
+def _runs_voted(readings: list[str], page: list[str] | None = None) -> str | None:
+    """Three or more readings of one shape, each run of digits the one most of them gave (and the
+    page's runs, when it has as many); None if the shapes differ or a run has no majority."""
+    shapes = {re.sub(r"\d+", "#", t) for t in readings}
+    if len(readings) < 3 or len(shapes) != 1:
         return None
-    runs = [re.findall(r"\d+", t) for t in given]
-    page = re.findall(r"\d+", old)
-    if len(page) == len(runs[0]):
-        runs.append(page)  # the page's own runs vote too: ۳۶۰۴ against two crops' ۳۶۰۲ is no majority
+    runs = [re.findall(r"\d+", t) for t in readings]
+    if page is not None and len(page) == len(runs[0]):
+        runs.append(page)
     chosen = []
     for column in zip(*runs):
         run, n = Counter(column).most_common(1)[0]
@@ -225,8 +263,7 @@ def vote_runs(old: str, texts: list[str | None]) -> str | None:
             return None
         chosen.append(run)
     pieces = iter(chosen)
-    text = re.sub(r"\d+", lambda _: next(pieces), given[0])
-    return text if accept(old, _visual(text)) == text else None
+    return re.sub(r"\d+", lambda _: next(pieces), readings[0])
 
 
 def _visual(text: str) -> str:
@@ -299,9 +336,10 @@ def accept(old: str, label: str) -> str | None:
       amount too, only with as many digits;
     - a letter number is taken when the page's reading was none, within two digits of it, or one
       with the same number of digits in each part;
-    - a valid date when the page's reading was not one (within a digit of it), or was one of the
-      same shape (Noto Kufi Arabic's ۱۴۰۰/۰۴/۱۶, read as ۱۳۰۰/۰۳/۱۶ by the page and by every re-read
-      with the Persian model);
+    - a valid date when the page's reading was not one (within a digit of it; a date typed
+      ۱۳۰۰/۰۲/۱ is not one beside ۱۴۰۰/۰۴/۱۷, see `_typed_date`), or was one of the same shape
+      (Noto Kufi Arabic's ۱۴۰۰/۰۴/۱۶, read as ۱۳۰۰/۰۳/۱۶ by the page and by every re-read with
+      the Persian model);
     - any other number (a phone number, a count, a date of the same shape) when it has as many
       digits as the page's reading and the same characters between them.
     """
@@ -325,12 +363,19 @@ def accept(old: str, label: str) -> str | None:
         return None
     if "/" in new and not valid_date(new):
         return None
-    if "/" in new and not valid_date(was):
+    if "/" in new and not _typed_date(was, new):
         return written(new, old) if abs(nd - od) <= 1 else None
     shape = re.sub(r"\d", "0", new)
     if shape != re.sub(r"\d", "0", was) and _DOUBLED_NINE.search(old):
         was = _as_label(old.replace("٩", ""))  # ۰۱۸-۷۷۴۳۳۶۹٩: the stray ٩ is not a digit of the number
     return written(new, old) if shape == re.sub(r"\d", "0", was) else None
+
+
+def _typed_date(was: str, new: str) -> bool:
+    """Whether the page's reading is a date as the crop's is typed: a page's ۱۳۰۰/۰۲/۱ is valid,
+    but beside a crop's ۱۴۰۰/۰۴/۱۷ it is the page read's loss of a digit (a Naskh phone photo)."""
+    full = r"\d{4}/\d\d/\d\d"
+    return valid_date(was) and not (re.fullmatch(full, new) and not re.fullmatch(full, was))
 
 
 def agreed(old: str, label: str) -> str | None:
@@ -351,6 +396,8 @@ def agreed(old: str, label: str) -> str | None:
     new, was = to_logical(label), _as_label(old)
     if short := _SHORT_GROUP.fullmatch(new):
         return _zeros_restored(new, short[1], old)
+    if _GROUPED.fullmatch(new) and _zeros_lost_by_page(new, was):
+        return written(new, old)
     phone, was_phone = _PHONE.fullmatch(new), _PHONE.fullmatch(was)
     if phone and not (was_phone and phone[1] == was_phone[1]):
         return None
@@ -372,7 +419,7 @@ def agreed(old: str, label: str) -> str | None:
 
 # A grouped amount whose last group the model read short: it lost the small dots of its last ۰s
 # (all three crops of ۴۰٬۰۰۰ and ۱٬۷۰۰ on a tuning fax read 40,00 and 1,70).
-_SHORT_GROUP = re.compile(r"\d{1,3}(?:,\d{3})*,(\d{1,2})")
+_SHORT_GROUP = re.compile(r"[1-9]\d{0,2}(?:,\d{3})*,(\d{1,2})")
 
 
 def _zeros_restored(new: str, last: str, old: str) -> str | None:
@@ -382,6 +429,24 @@ def _zeros_restored(new: str, last: str, old: str) -> str | None:
     whole = new + "0" * (3 - len(last))
     pattern = r"\d?".join(re.escape(run) for run in whole.split(","))
     return written(whole, old) if re.fullmatch(pattern, _digit_string(old)) else None
+
+
+# What the page read writes for a thousands separator it saw as one: ۷۱:۰۰:۰۰, ۱۴,۰, ۴.۷۰۰.
+_PAGE_SEPARATOR = re.compile(r"[,:.'’*]")
+
+
+def _zeros_lost_by_page(new: str, was: str) -> bool:
+    """Whether the page's reading is the crops' amount with separators where the crops have them
+    and only ۰s missing from its groups (۱۴,۰ and ۷۱:۰۰:۰۰ for ۱۴٬۰۰۰ and ۷۱٬۰۰۰٬۰۰۰ on tuning
+    faxes and photocopies): the page vouches for every other digit and for the grouping, and
+    the fas model, like the figures model, loses the small dot of a ۰. Every group after the
+    first has three digits, so only there is it known how many ۰s are lost."""
+    groups, page = new.split(","), _PAGE_SEPARATOR.split(was)
+    if len(groups) != len(page) or not all(p.isdigit() for p in page):
+        return False
+    # Only a group of three can be made up: the first group's length is the page's word.
+    return groups[0] == page[0] and all(_in_order(p, g) and set(Counter(g) - Counter(p)) <= {"0"}
+                                        for g, p in zip(groups[1:], page[1:]))
 
 
 def _in_order(short: str, long: str) -> bool:

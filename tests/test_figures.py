@@ -42,6 +42,9 @@ def test_accepted_readings():
     assert accept("۵٬۴۰۰٬۰۰۰", "5400000") is None  # the page's well-formed amount stays
     assert accept("۱۳۰۰/۰۳/۱۶", "1400/04/16") == "۱۴۰۰/۰۴/۱۶"  # Noto Kufi's ۴, read as ۳ by fas
     assert accept("۱۳۰۰/۰۳/۱۶", "1300/0/16") is None
+    # A date the page read a digit short, still valid: the crop's, typed in full, is taken.
+    assert accept("۱۳۰۰/۰۲/۱", "1400/04/17") == "۱۴۰۰/۰۴/۱۷"  # a Naskh phone photo
+    assert accept("۱۴۰۰/۴/۷", "1400/4/17") is None  # a page that types dates short keeps them
     assert accept("۱۳۹۸/۰۸/۹۲۶", "1398/08/26") == "۱۳۹۸/۰۸/۲۶"
     assert accept("۵۹۶۶/ص/۰۰", "0/S/5966") is None  # the model lost a zero dot
     assert accept("۲۷۲۰۰۰", "27,000") == "۲۷٬۰۰۰"  # the separator read as ۲
@@ -94,6 +97,41 @@ def test_an_amount_whose_last_zeros_the_crops_lost_takes_them_from_the_page():
     assert agreed("۱۲", "1,2") is None  # a list (۱، ۲), not an amount
 
 
+def test_an_amount_whose_last_zeros_the_page_lost_takes_them_from_the_crops():
+    # A tuning fax (Noto Sans Arabic): the page read ۱۴,۰ for ۱۴٬۰۰۰, all three crops 14,000.
+    assert agreed("۱۴,۰", "14,000") == "۱۴٬۰۰۰"
+    assert agreed("۱۴,۰۰", "14,000") == "۱۴٬۰۰۰"
+    assert agreed("۱۴,۰", "14,500") is None  # only ۰s may be made up
+    assert agreed("۱۴,۰", "140,000") is None  # the separator where the page had it
+    assert agreed("۷۱:۰۰:۰۰", "71,000,000") == "۷۱٬۰۰۰٬۰۰۰"  # a photocopy's separators read as colons
+    assert agreed("۷۱:۰۰", "71,000,000") is None  # a group short
+
+
+def test_no_grouped_amount_starts_with_a_zero():
+    # A tuning fax (Noto Naskh Arabic): one crop of ۶۰٬۰۰۰ read 0,000, the page 1-۰۰.
+    assert accept("1-۰۰", "0,000") is None
+    assert agreed("۰۴۰۳۰۰", "0,400") is None
+    assert accept("1-۰۰", "6,000") == "۶٬۰۰۰"
+
+
+def test_a_crop_reading_loses_what_it_took_in_of_the_words_beside_the_number():
+    from ingest.figures import _trimmed
+
+    assert _trimmed("4,700D") == "4,700"  # the ز of از before ۴٬۷۰۰
+    assert _trimmed("D4,700.") == "4,700"
+    assert _trimmed("98/S/1234") == "98/S/1234"  # a letter number's letters stand between slashes
+    assert _trimmed("S/1234/99") == "S/1234/99"
+    assert _trimmed(",1,600") == "1,600"
+    assert _trimmed("4,700D1") == "4,700"  # and the ا of از, read as 1
+
+
+def test_a_separator_read_as_an_asterisk_marks_a_number():
+    texts = ["نفر", "۵*۹۰۰", "از"]
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
+    assert candidates(words) == [[1]]
+    assert accept("۵*۹۰۰", "5,900") == "۵٬۹۰۰"
+
+
 def test_runs_vote_when_whole_readings_all_differ():
     # Seen on a clean Nazli letter: three crops, three readings of ۸۳۹۶/ص/۹۸.
     assert vote(["۸۳۹۶/ص/۹۸", "۸۴۹۶۸/ص/۹۸", "۸۳۹۶/ص/۱۸"]) is None
@@ -120,12 +158,20 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     assert header_reading("۳۶۰۴/ص٩۹۸/", ["98/S/3604", "98/S/604", "98/S/602"], "number") == "۳۶۰۴/ص/۹۸"
     # Only readings that are letter numbers count; with none the other checks decide.
     assert header_reading("۴۲۴۳/ص۹٩/", ["9/78/220", "99/S/4243", "99/S4242"], "number") == "۴۲۴۳/ص/۹۹"
+    # No two crops agree, but each run has a majority (a Titr fax's ۸۱۴۹/ص/۹۹).
+    assert header_reading("۸۱۴۹/ص۹٩/", ["99/S/8141", "99/S/8149", "9/S/8149"], "number") == "۸۱۴۹/ص/۹۹"
     assert header_reading("۲/۳۴۵۶۷", ["34567/2", "34567/2", "34567/2"], "number") is None
+    # A separator inside a letter number is noise: a Naskh photocopy's ۷۸۷۶/ص/۰۰.
+    assert header_reading("۸۲ص/۰۰", ["00/S/78876", "00/S/7876", "00/S/78,76"], "number") == "۷۸۷۶/ص/۰۰"
     assert header_reading("۴۲۴۶/ص/۹۹", [], "number") is None
     # A date: only valid dates count (a fax's ۱۳۷ in a box as wide as ۱۳۹۸/۰۸/۲۷).
     assert header_reading("۱۳۷", ["1398/08/27", "1398/08/27", "1398/18/27"], "date") == "۱۳۹۸/۰۸/۲۷"
     assert header_reading("۱۳۷", ["1398/13/27", "1398/08/27"], "date") == "۱۳۹۸/۰۸/۲۷"
     assert header_reading("۱۳۷", ["98/S/1234"], "date") is None
+    # ۱/ read as one ۷ (a Noto Sans Arabic fax's ۱۳۹۸/۱۱/۰۲), mended only to the typed shape.
+    assert header_reading("۱۳۲", ["1398/1702", "1398/702", "1398/1702"], "date") == "۱۳۹۸/۱۱/۰۲"
+    assert header_reading("۱۳۲", ["1398/702"], "date") is None  # ۱۳۹۸/۱/۰۲ is not how dates are typed
+    assert header_reading("۱۳۷", ["1397/07/02"], "date") == "۱۳۹۷/۰۷/۰۲"  # a valid date's ۷s stay
     # A phone number: only one with its area code counts.
     assert header_reading("۱۷۰۹۰۳", ["043-3170903", "043-3170903", "43-3170903"], "phone") == "۰۴۳-۳۱۷۰۹۰۳"
     assert header_reading("۴۲۶۵۹۷۰", [",4265970", "-4,5970", "42065970"], "phone") is None
