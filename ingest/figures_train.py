@@ -11,8 +11,8 @@ and cannot be fine-tuned, so this one is trained from scratch on number lines on
 The model reads pixels left to right and writes a label alphabet of its own (see LABELS): ASCII
 digits for Persian, Arabic-Indic and Latin digits alike, `,` for any thousands separator, and
 upper-case Latin letters for the letters of letter numbers (ص -> S). Its labels are in visual
-order, so the model knows nothing of bidi; ingest/figures.py turns a reading back into logical
-order and the page's own digits.
+order, so the model knows nothing of bidi; ingest/figure_readings.py turns a reading back into
+logical order and the page's own digits.
 
 Lines are drawn by the letter renderer (ingest/letters.py) in TRAINING_FONTS only: the tuning
 fonts and other free Arabic-script fonts from Debian packages (32 faces and weights), never a font

@@ -1,4 +1,5 @@
-"""The figures model's pass (ingest/figures.py) and its line generator (ingest/figures_train.py).
+"""The figures model's pass (ingest/figures.py), its rules (ingest/figure_readings.py) and its line
+generator (ingest/figures_train.py).
 
 The label conversions and the acceptance rule need no Tesseract; one test reads rendered numbers
 in a held-out font with the shipped model."""
@@ -12,8 +13,8 @@ import pytest
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figures import (MODEL, accept, agreed, candidates, header_reading, read_figures, to_logical, vote,
-                            vote_runs, written)
+from ingest.figure_readings import accept, agreed, agrees, header_reading, to_logical, trimmed, vote, vote_runs, written
+from ingest.figures import MODEL, candidates, read_figures
 from ingest.figures_train import LABELS, TRAINING_FONTS, number_line, render_line, visual_label
 
 
@@ -115,14 +116,12 @@ def test_no_grouped_amount_starts_with_a_zero():
 
 
 def test_a_crop_reading_loses_what_it_took_in_of_the_words_beside_the_number():
-    from ingest.figures import _trimmed
-
-    assert _trimmed("4,700D") == "4,700"  # the ز of از before ۴٬۷۰۰
-    assert _trimmed("D4,700.") == "4,700"
-    assert _trimmed("98/S/1234") == "98/S/1234"  # a letter number's letters stand between slashes
-    assert _trimmed("S/1234/99") == "S/1234/99"
-    assert _trimmed(",1,600") == "1,600"
-    assert _trimmed("4,700D1") == "4,700"  # and the ا of از, read as 1
+    assert trimmed("4,700D") == "4,700"  # the ز of از before ۴٬۷۰۰
+    assert trimmed("D4,700.") == "4,700"
+    assert trimmed("98/S/1234") == "98/S/1234"  # a letter number's letters stand between slashes
+    assert trimmed("S/1234/99") == "S/1234/99"
+    assert trimmed(",1,600") == "1,600"
+    assert trimmed("4,700D1") == "4,700"  # and the ا of از, read as 1
 
 
 def test_a_separator_read_as_an_asterisk_marks_a_number():
@@ -224,9 +223,8 @@ def test_a_number_is_cropped_within_its_line():
 
 def test_a_crop_read_as_the_page_read_it_keeps_the_page_reading():
     # Seen on a scanned Noto Sans Arabic letter: one crop of a correct date read 1499 for 1399.
-    from ingest.figures import _agrees
     old = "۱۳۹۹/۱۲/۲۰"
-    texts = [accept(old, label) or (old if _agrees(old, label) else None)
+    texts = [accept(old, label) or (old if agrees(old, label) else None)
              for label in ("1499/12/20", "1399/12/20", "1399/12/20")]
     assert vote(texts) == old
 
