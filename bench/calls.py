@@ -7,7 +7,7 @@ tuning (seeds from 50,000), or with --tuning in the tuning fonts (seeds from 0: 
 Sanad's ocr_image is run page by page with its default passes, then with the number crops that
 are off by default (Persian and Arabic models; Persian alone), and without each other re-read
 call in turn: the English re-read of Latin terms, the figures model's crops, the re-read of
-lines the page read missed; and without the glyph separator pass (no call, Python only). For
+lines the page read missed, the re-read of lines it read at low confidence; and without the glyph separator pass (no call, Python only). For
 each it prints the CPU seconds a page, Tesseract's and Python's (summed over the processes), and
 CER, lost lines, Latin terms (N95, COVID-19) as words, dates, letter numbers and grouped amounts
 exact.
@@ -32,6 +32,7 @@ CONFIGS = {
     "with number crops (Persian only)": {"digit_pass": True, "digit_lang": "fas"},
     "no figures-model crops": {"figures_pass": False},
     "no missed-line re-read": {"gap_pass": False},
+    "no weak-line re-read": {"weak_line_pass": False},
     "no glyph separators (no call)": {"separator_pass": False},
 }
 

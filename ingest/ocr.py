@@ -39,6 +39,9 @@ class OcrSettings:
     # Re-read words that the Persian model wrote with ASCII characters (its way of mangling Latin
     # terms such as N95 and COVID-19) with the English model.
     latin_pass: bool = True
+    # Re-read a line the page read at low confidence on its own, and keep the more confident
+    # reading (see ingest/passes.py, WEAK_LINE).
+    weak_line_pass: bool = True
     # Re-read dates, letter numbers and numbers the page read broke up, inside a crop of their line,
     # with the Persian and Arabic models, and let the readings vote (see ingest/numbers.py). Off:
     # since the figures model reads them, on the 144 tuning letters of `bench.ocr --types --tuning
@@ -117,6 +120,8 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
     # Side blocks cut off their neighbours' lines first: the number checks crop a number's line
     # neighbours, which across a column gap would be the words of the other block.
     words = passes.layout(read.words)
+    if settings.weak_line_pass:
+        words = passes.reread_weak_lines(words, page.image, reader, read.lang_code)
     if settings.latin_pass and read.lang_code != settings.english_lang:
         words = passes.reread_latin(words, page.image, reader, settings.english_lang)
     if settings.gap_pass:

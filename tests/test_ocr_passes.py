@@ -65,6 +65,22 @@ def test_no_gap_no_read():
     assert reader.calls == []
 
 
+def test_a_weak_line_read_alone_replaces_the_page_s_reading_when_more_confident():
+    # As on a tuning photocopy: the page read garbled one clean item line at confidence 26.
+    page = _page((50, 80), (200, 230))
+    words = [WordBox("با", 500, 50, 200, 30, 92, 0), WordBox("سلام", 100, 50, 300, 30, 91, 0),
+             WordBox("هایگ", 500, 200, 200, 30, 28, 1), WordBox("جراخ", 100, 200, 300, 30, 24, 1)]
+    out = passes.reread_weak_lines(words, page, FakeReader({("fas", 7): ["ماسک جراحی"]}), "fas")
+    assert [(w.text, w.line) for w in out] == [("با", 0), ("سلام", 0), ("ماسک", 1), ("جراحی", 1)]
+    assert min(w.top for w in out if w.line == 1) == 200  # in page coordinates, not the crop's
+    # No more confident alone (40 against 26): the page's reading stays.
+    weak = FakeReader({("fas", 7): ["ماسک جراحی"]}, conf=40)
+    assert passes.reread_weak_lines(words, page, weak, "fas") == words
+    # No weak line, no call.
+    strong = FakeReader({})
+    assert passes.reread_weak_lines(words[:2], page, strong, "fas") == words[:2] and strong.calls == []
+
+
 def test_latin_term_reread_with_english_model():
     page = _page((50, 80))
     words = [WordBox("ماسک", 500, 50, 200, 30, 90, 0), WordBox("۱95", 100, 50, 200, 30, 60, 0)]
