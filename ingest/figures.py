@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from archive.models import WordBox
@@ -112,9 +113,12 @@ def _piece(text: str) -> bool:
 
 def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model: Path = MODEL) -> list[WordBox]:
     """The words, with numbers and codes replaced by the figures model's reading where accepted."""
-    groups = candidates(words)
     lines = getattr(reader, "lines", None)  # a fake reader without line reads skips the pass
-    if not groups or lines is None or not model.is_file():
+    if lines is None or not model.is_file():
+        return words
+    words = unglued(words, page)
+    groups = candidates(words)
+    if not groups:
         return words
     boxes = [_union([words[i] for i in g]) for g in groups]
     headers = [_header_kind(g, words) for g in groups]
@@ -139,6 +143,47 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
         for i in group[1:]:
             out[i] = None
     return [w for w in out if w is not None]
+
+
+# A word the page read glued from a word and the number beside it (مبلغ:۳۲۳۸۰۰۳۰۰۰ on a tuning
+# photocopy, printed مبلغ ۳۲٬۸۰۰٬۰۰۰): a word (and a colon) and a number, either way round.
+_NUMBER_PART = r"[0-9۰-۹٠-٩٬,،.٫'’/\-:*]*[0-9۰-۹٠-٩][0-9۰-۹٠-٩٬,،.٫'’/\-:*]*"
+# Three Arabic-script letters at least: the ص of a letter number the page read as اص is none.
+_WORD_PART = r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]{3,}"
+_GLUED = re.compile(rf"({_WORD_PART}:?)({_NUMBER_PART})|({_NUMBER_PART})({_WORD_PART})")
+
+
+def unglued(words: list[WordBox], page: Image.Image) -> list[WordBox]:
+    """The words, each one glued from a word and a number of three digits or more cut in two
+    where a column of the page between them is blank (the printed word space); a word with no
+    such column stays whole."""
+    out: list[WordBox] = []
+    for w in words:
+        m = _GLUED.fullmatch(w.text)
+        first, second = (m[1], m[2]) if m and m[1] else (m[3], m[4]) if m else ("", "")
+        number = second if m and m[1] else first
+        gap = _blank_gap(page, w, len(second) / len(w.text)) if len(_DIGIT.findall(number)) >= 3 else None
+        if gap is None:
+            out.append(w)
+            continue
+        # Logical order: the first part is read first, so it stands on the right.
+        out.append(WordBox(first, gap[1], w.top, w.left + w.width - gap[1], w.height, w.conf, w.line))
+        out.append(WordBox(second, w.left, w.top, gap[0] - w.left, w.height, w.conf, w.line))
+    return out
+
+
+def _blank_gap(page: Image.Image, w: WordBox, share: float) -> tuple[int, int] | None:
+    """(start, end) in page columns of the blank run inside the word's box nearest to where its
+    left part (`share` of its characters) should end; None if no column is blank."""
+    ink = np.asarray(page.crop((w.left, w.top, w.left + w.width, w.top + w.height)).convert("L")) < 128
+    blank = np.r_[False, ink.sum(axis=0) <= 1, False]  # a speck or two of noise is no ink
+    edges = np.flatnonzero(np.diff(blank.astype(np.int8)))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])
+            if b - a >= 2 and a > 0.05 * w.width and b < 0.95 * w.width]
+    if not runs:
+        return None
+    a, b = min(runs, key=lambda r: abs((r[0] + r[1]) / 2 - share * w.width))
+    return w.left + a, w.left + b
 
 
 def _union(ws: list[WordBox]) -> WordBox:

@@ -229,6 +229,24 @@ def test_a_crop_read_as_the_page_read_it_keeps_the_page_reading():
     assert vote(texts) == old
 
 
+def test_a_word_glued_to_a_number_is_cut_at_the_blank_column_between_them():
+    from ingest.figures import unglued
+
+    # مبلغ ۳۲٬۸۰۰٬۰۰۰ as a tuning photocopy's page read gave it: one word, the number on the left.
+    page = Image.new("L", (600, 100), 255)
+    page.paste(0, (100, 30, 330, 70))  # the number's ink
+    page.paste(0, (350, 30, 450, 70))  # the word's
+    glued = WordBox("مبلغ:۳۲۳۸۰۰۳۰۰۰", 100, 30, 350, 40, 0.0, 4)
+    number, word = sorted(unglued([glued], page), key=lambda w: w.left)
+    assert (word.text, number.text) == ("مبلغ:", "۳۲۳۸۰۰۳۰۰۰")
+    assert (number.left, number.left + number.width, word.left) == (100, 330, 350)
+    assert [w.text for w in unglued([glued], page)] == ["مبلغ:", "۳۲۳۸۰۰۳۰۰۰"]  # reading order kept
+    page.paste(0, (330, 45, 350, 50))  # no blank column: left whole
+    assert unglued([glued], page) == [glued]
+    short = WordBox("تعداد۲۳", 100, 30, 350, 40, 0.0, 4)  # two digits: no number worth cutting out
+    assert unglued([short], Image.new("L", (600, 100), 255)) == [short]
+
+
 def test_candidates_are_numbers_and_codes():
     # Left to right, 40 px high, 20 px apart unless said: a Persian line read right to left. 895 is
     # how the fas model reads N95: all-ASCII digits are left to the Latin pass.
