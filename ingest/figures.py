@@ -124,18 +124,17 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
     headers = [_header_kind(g, words) for g in groups]
     crops = [[_crop(page, _in_line(b, g, words), margin) for margin in (_HEADER_MARGINS if kind else _MARGINS)]
              for b, g, kind in zip(boxes, groups, headers)]
-    flat = iter(lines([c for pair in crops for c in pair], model))
+    # Two crops of each number first, the third only where those two leave the outcome open: most
+    # numbers' crops all read alike, and a crop read costs more than the call's model load.
+    first = iter(lines([c for group_crops in crops for c in group_crops[:2]], model))
+    reads = [[next(first), next(first)] for _ in groups]
+    open_ = [k for k, read in enumerate(reads) if not _settled(read, boxes[k].text, headers[k])]
+    for k, more in zip(open_, lines([crops[k][2] for k in open_], model) if open_ else []):
+        reads[k].append(more)
     out: list[WordBox | None] = list(words)
-    for k, (group, box) in enumerate(zip(groups, boxes)):
-        read = [next(flat) for _ in crops[k]]  # this group's crops, whichever margins they had
+    for group, box, read, kind in zip(groups, boxes, reads, headers):
         found = [(trimmed(f[0][0]), f[0][1]) for f in read if len(f) == 1]
-        text = header_reading(box.text, [label for label, _ in found], headers[k]) if headers[k] else None
-        # A crop read as the page read it votes for the page's reading.
-        texts = [accept(box.text, label) or (box.text if agrees(box.text, label) else None) for label, _ in found]
-        text = text or vote(texts, box.text) or vote_runs(box.text, texts)
-        if text is None and found:
-            label, n = Counter(label for label, _ in found).most_common(1)[0]
-            text = agreed(box.text, label) if 2 * n > len(read) else None
+        text = _outcome(box.text, [label for label, _ in found], kind, len(read))
         conf = max((c for _, c in found), default=box.conf)
         if text is None or text == box.text and len(group) == 1:
             continue  # (pieces the crops read as their union are one word from now on)
@@ -184,6 +183,30 @@ def _blank_gap(page: Image.Image, w: WordBox, share: float) -> tuple[int, int] |
         return None
     a, b = min(runs, key=lambda r: abs((r[0] + r[1]) / 2 - share * w.width))
     return w.left + a, w.left + b
+
+
+def _outcome(old: str, labels: list[str], kind: str | None, crops: int) -> str | None:
+    """The number's new text from its crops' readings (`labels`, of the `crops` read, those read
+    as one word), or None to keep the page's: see ingest/figure_readings.py."""
+    text = header_reading(old, labels, kind) if kind else None
+    # A crop read as the page read it votes for the page's reading.
+    texts = [accept(old, label) or (old if agrees(old, label) else None) for label in labels]
+    text = text or vote(texts, old) or vote_runs(old, texts)
+    if text is None and labels:
+        label, n = Counter(labels).most_common(1)[0]
+        text = agreed(old, label) if 2 * n > crops else None
+    return text
+
+
+def _settled(read: list[list[tuple[str, float]]], old: str, kind: str | None) -> bool:
+    """Whether a third crop could not change what two crops that read alike decide: two like
+    votes outweigh the third's, unless they decided nothing (then the third alone may)."""
+    if len(read) != 2 or any(len(f) != 1 for f in read) or trimmed(read[0][0][0]) != trimmed(read[1][0][0]):
+        return False
+    label = trimmed(read[0][0][0])
+    if kind:
+        return header_reading(old, [label, label], kind) is not None
+    return bool(accept(old, label) or agrees(old, label))
 
 
 def _union(ws: list[WordBox]) -> WordBox:

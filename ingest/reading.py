@@ -55,16 +55,17 @@ class TesseractReader:
 class SharedReader:
     """A reader shared by the threads that read several pages at once: their calls with one model
     and page segmentation mode are held until every thread is waiting on a call (or done), then
-    made as one Tesseract call (`words_many`), so that a model is loaded once per pass for all
-    those pages rather than once per page. The passes do not change: each sees a `Reader`.
+    made as one Tesseract call (`words_many`, or `lines` for the figures model's crops), so that
+    a model is loaded once per pass for all those pages rather than once per page. The passes do
+    not change: each sees a `Reader`.
     """
 
     def __init__(self, inner, threads: int):
         self.inner = inner
-        if hasattr(inner, "lines"):  # figure crops: one call per page already reads all of them
-            self.lines = inner.lines
+        if hasattr(inner, "lines"):  # (a fake reader without line reads has the figures pass skipped)
+            self.lines = self._lines
         self._running = threads
-        self._queue: list[tuple[tuple[str, int], Image.Image, list]] = []
+        self._queue: list[tuple[tuple, Image.Image, list]] = []  # (what call, image, its slot)
         self._waiting = 0  # threads waiting on a call
         self._lock = threading.Condition()
 
@@ -72,9 +73,18 @@ class SharedReader:
         return self.words_many([image], lang, psm)[0]
 
     def words_many(self, images: list[Image.Image], lang: str, psm: int) -> list[list[WordBox]]:
+        return self._shared(("words", lang, psm), images)
+
+    def _lines(self, images: list[Image.Image], model: Path) -> list[list[tuple[str, float]]]:
+        # The figures model's crops of all the pages in one call, as the page reads are.
+        return self._shared(("lines", model), images)
+
+    def _shared(self, key: tuple, images: list[Image.Image]) -> list:
+        if not images:
+            return []  # (a thread that waits on no image would hold the others back)
         slots: list[list] = [[] for _ in images]
         with self._lock:
-            self._queue.extend(((lang, psm), image, slot) for image, slot in zip(images, slots))
+            self._queue.extend((key, image, slot) for image, slot in zip(images, slots))
             self._waiting += 1
             self._release_if_all_wait()
             while not all(slots):
@@ -98,12 +108,13 @@ class SharedReader:
         if not self._queue or self._waiting < self._running:
             return
         queue, self._queue, self._waiting = self._queue, [], 0
-        groups: dict[tuple[str, int], list] = {}
+        groups: dict[tuple, list] = {}
         for key, image, slot in queue:
             groups.setdefault(key, []).append((image, slot))
-        for (lang, psm), members in groups.items():
+        for key, members in groups.items():
+            images = [image for image, _ in members]
             try:
-                found = read_each(self.inner, [image for image, _ in members], lang, psm)
+                found = self.inner.lines(images, key[1]) if key[0] == "lines" else read_each(self.inner, images, *key[1:])
             except Exception as exc:  # noqa: BLE001 - every page of the failed call sees it
                 found = [exc] * len(members)
             for (_, slot), result in zip(members, found):

@@ -193,6 +193,36 @@ def test_pages_read_together_share_one_call_per_model_and_pass():
     assert reader.many_calls == [("fas", 3, 3), ("fas", 7, 3)]  # the page reads, then the gap reads
 
 
+class _FiguresReader(_CountingReader):
+    """Also reads crops with the figures model: each call's answers are taken in turn from
+    `answers`, one label per crop; the calls are counted."""
+
+    def __init__(self, *args, answers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answers = list(answers)
+        self.line_calls: list[int] = []
+
+    def lines(self, images, model):
+        self.line_calls.append(len(images))
+        return [[(self.answers.pop(0) if self.answers else "5,400,000", 90.0)] for _ in images]
+
+
+def test_figures_crops_of_pages_read_together_share_one_call():
+    pages = [_page((50, 80)) for _ in range(3)]
+    reader = _FiguresReader({("fas", 3): ["تعداد ۵۳۴۰۰۳۰۰۰ عدد"]})
+    together = ocr_images(pages, OcrSettings(clean=False, gap_pass=False), reader=reader)
+    assert [r.text for r in together] == ["تعداد ۵٬۴۰۰٬۰۰۰ عدد"] * 3
+    # Two crops a number, both read alike: the third crop is not read.
+    assert reader.line_calls == [6]
+
+
+def test_a_third_crop_is_read_only_where_the_first_two_differ():
+    page = _page((50, 80))
+    reader = _FiguresReader({("fas", 3): ["تعداد ۵۳۴۰۰۳۰۰۰ عدد"]}, answers=["5,400,000", "5,500,000", "5,400,000"])
+    result = ocr_image(page, OcrSettings(clean=False, gap_pass=False), reader=reader)
+    assert result.text == "تعداد ۵٬۴۰۰٬۰۰۰ عدد" and reader.line_calls == [2, 1]
+
+
 def test_a_page_that_fails_fails_alone():
     pages = [_page((50, 80)), Image.new("L", (4, 4), 255), _page((50, 80))]
     out = ocr_images(pages, OcrSettings(clean=False, gap_pass=False), reader=_CountingReader({("fas", 3): ["سلام"]}))
