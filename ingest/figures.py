@@ -159,7 +159,7 @@ def unglued(words: list[WordBox], page: Image.Image) -> list[WordBox]:
     out: list[WordBox] = []
     for w in words:
         m = _GLUED.fullmatch(w.text)
-        first, second = (m[1], m[2]) if m and m[1] else (m[3], m[4]) if m else ("", "")
+        first, second = ((m[1], m[2]) if m[1] else (m[3], m[4])) if m else ("", "")
         number = second if m and m[1] else first
         gap = _blank_gap(page, w, len(second) / len(w.text)) if len(_DIGIT.findall(number)) >= 3 else None
         if gap is None:

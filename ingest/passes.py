@@ -137,22 +137,18 @@ def reread_weak_lines(words: list[WordBox], page: Image.Image, reader: Reader, l
             better[ln] = [WordBox(w.text, w.left + box[0], w.top + box[1], w.width, w.height, w.conf, ln)
                           for w in found]
     out: list[WordBox] = []
+    placed: set[int] = set()
     for w in words:
         if w.line not in better:
             out.append(w)
-        elif better[w.line]:
-            out.extend(better.pop(w.line))  # at the line's first word, so lines keep their order
-            better[w.line] = []
+        elif w.line not in placed:  # at the line's first word, so lines keep their order
+            out.extend(better[w.line])
+            placed.add(w.line)
     return out
 
 
 def _mean(words: list[WordBox]) -> float:
     return sum(w.conf for w in words) / len(words)
-
-
-def _box(words: list[WordBox]) -> tuple[int, int, int, int]:
-    return (min(w.left for w in words), min(w.top for w in words),
-            max(w.left + w.width for w in words), max(w.top + w.height for w in words))
 
 
 def read_gaps(words: list[WordBox], page: Image.Image, reader: Reader, lang: str) -> list[WordBox]:
