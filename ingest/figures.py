@@ -24,6 +24,7 @@ from PIL import Image
 
 from archive.models import WordBox
 from ingest.figure_readings import LETTERS, accept, agreed, agrees, header_reading, trimmed, vote, vote_runs
+from ingest.images import runs
 from ingest.numbers import edit_distance
 from ingest.reading import Reader
 
@@ -175,13 +176,11 @@ def _blank_gap(page: Image.Image, w: WordBox, share: float) -> tuple[int, int] |
     """(start, end) in page columns of the blank run inside the word's box nearest to where its
     left part (`share` of its characters) should end; None if no column is blank."""
     ink = np.asarray(page.crop((w.left, w.top, w.left + w.width, w.top + w.height)).convert("L")) < 128
-    blank = np.r_[False, ink.sum(axis=0) <= 1, False]  # a speck or two of noise is no ink
-    edges = np.flatnonzero(np.diff(blank.astype(np.int8)))
-    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])
-            if b - a >= 2 and a > 0.05 * w.width and b < 0.95 * w.width]
-    if not runs:
+    blank = ink.sum(axis=0) <= 1  # a speck or two of noise is no ink
+    gaps = [(a, b) for a, b in runs(blank) if b - a >= 2 and a > 0.05 * w.width and b < 0.95 * w.width]
+    if not gaps:
         return None
-    a, b = min(runs, key=lambda r: abs((r[0] + r[1]) / 2 - share * w.width))
+    a, b = min(gaps, key=lambda r: abs((r[0] + r[1]) / 2 - share * w.width))
     return w.left + a, w.left + b
 
 

@@ -97,6 +97,12 @@ def line_pitch(gray: Image.Image) -> float | None:
     return float(np.median(np.diff(centres))) if len(centres) >= 3 else None
 
 
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in a 1-D mask, end exclusive."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2])]
+
+
 def otsu_threshold(a: np.ndarray) -> int:
     hist = np.bincount(a.ravel(), minlength=256).astype(np.float64)
     total = hist.sum()
@@ -276,8 +282,7 @@ def text_bands(gray: Image.Image, reduce: int = 2) -> list[tuple[int, int]]:
     if ink.max() == 0:
         return []
     rows = ink > max(2, 0.01 * a.shape[1])
-    edges = np.flatnonzero(np.diff(np.r_[0, rows.astype(np.int8), 0]))
-    bands = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2])]
+    bands = [[s, e] for s, e in runs(rows)]
     if not bands:
         return []
     heights = sorted(e - s for s, e in bands)

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.images import otsu_threshold
+from ingest.images import otsu_threshold, runs
 
 SEPARATOR = "\u066c"
 _DIGITS = "0123456789۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩"
@@ -74,10 +74,9 @@ def glyphs(page: Image.Image, box: WordBox) -> list[Glyph]:
         return []
     ink = a < otsu_threshold(a)
     cols = ink.any(axis=0)
-    edges = np.flatnonzero(np.diff(np.r_[0, cols.astype(np.int8), 0]))
     found = []
-    for start, end in zip(edges[::2], edges[1::2]):
-        found += _split_mark(ink[:, start:end], int(start))
+    for start, end in runs(cols):
+        found += _split_mark(ink[:, start:end], start)
     if not found:
         return []
     tallest = max(b - t for _, _, t, b in found)

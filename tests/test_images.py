@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -19,8 +20,13 @@ def test_large_image_downscaled():
     assert out.width * out.height <= images.MAX_PIXELS
 
 
+def test_runs_of_a_mask_at_both_edges_and_inside():
+    mask = np.array([1, 1, 0, 0, 1, 0, 1, 1, 1], dtype=bool)
+    assert images.runs(mask) == [(0, 2), (4, 5), (6, 9)]
+    assert images.runs(np.zeros(4, dtype=bool)) == []
+
+
 def test_fast_median_equals_pillow():
-    import numpy as np
     from PIL import ImageFilter
 
     page = degrade(render(make_letter(5), "titr"), "noise", seed=5).crop((0, 0, 901, 677))
@@ -29,7 +35,6 @@ def test_fast_median_equals_pillow():
 
 
 def test_even_out_matches_divide_blur_threshold():
-    import numpy as np
     from PIL import ImageFilter
 
     gray = degrade(render(make_letter(6), "nazli"), "shading", seed=6).convert("L")
@@ -52,7 +57,6 @@ def test_skew_angle_from_rotated_page():
 def test_deskew_keeps_pillows_canvas_and_pixels():
     """The OpenCV rotation (four times faster) gives the canvas and placement of PIL's bicubic
     rotate(expand=True), so word boxes refer to the same page; pixels differ only by the kernel."""
-    import numpy as np
 
     page = degrade(render(make_letter(3), "nazli"), "scan", seed=3).convert("L").crop((0, 0, 1201, 900))
     for angle in (1.3, -0.7, 2.9, 0.0):
@@ -64,7 +68,6 @@ def test_deskew_keeps_pillows_canvas_and_pixels():
 
 
 def test_sheet_found_in_phone_photo_and_flattened():
-    import numpy as np
 
     from ingest import sheet
 
