@@ -50,6 +50,7 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
         readings = [re.sub(r"(?<=\d),(?=\d)", "", r) for r in readings]
     if kind == "date":
         readings = [_slash_restored(r) or r for r in readings]
+    every = readings
     readings = [r for r in readings if fits(r)]
     if not readings:
         return None
@@ -58,8 +59,10 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
         return None  # a phone number has no shape to check it by: two crops must agree
     if n == 1:
         # Each run by itself, else the first crop's: a Titr fax's crops gave ۸۱۴۱/ص/۹۹, ۸۱۴۹/ص/۹۹
-        # and ۸۱۴۹/ص/۹ for ۸۱۴۹/ص/۹۹.
-        best = _runs_voted(readings) or readings[0]
+        # and ۸۱۴۹/ص/۹ for ۸۱۴۹/ص/۹۹. A crop that lost the letter still has its runs of digits: a
+        # Homa fax's ۹۳۰۸۵/ص/۹۸, ۹۳۸۵/ص/۹۸ and ۹۳۸۵//۹۸ are ۹۳۸۵/ص/۹۸.
+        first, others = readings[0], [r for r in every if r != readings[0]]
+        best = _runs_voted(readings) or _runs_voted([first, *others], any_shape=True) or first
     return written(best, old)
 
 
@@ -123,11 +126,16 @@ def vote_runs(old: str, texts: list[str | None]) -> str | None:
     return text if text is not None and accept(old, _visual(text)) == text else None
 
 
-def _runs_voted(readings: list[str], page: list[str] | None = None) -> str | None:
+def _runs_voted(readings: list[str], page: list[str] | None = None, any_shape: bool = False) -> str | None:
     """Three or more readings of one shape, each run of digits the one most of them gave (and the
-    page's runs, when it has as many); None if the shapes differ or a run has no majority."""
+    page's runs, when it has as many); None if the shapes differ or a run has no majority. With
+    `any_shape`, the readings with as many runs as the first vote whatever stands between their
+    runs, and the result has the first's shape."""
+    if any_shape:
+        count = len(re.findall(r"\d+", readings[0]))
+        readings = [t for t in readings if len(re.findall(r"\d+", t)) == count]
     shapes = {re.sub(r"\d+", "#", t) for t in readings}
-    if len(readings) < 3 or len(shapes) != 1:
+    if len(readings) < 3 or len(shapes) != 1 and not any_shape:
         return None
     runs = [re.findall(r"\d+", t) for t in readings]
     if page is not None and len(page) == len(runs[0]):
@@ -246,16 +254,28 @@ _SHORT_GROUP = re.compile(r"[1-9]\d{0,2}(?:,\d{3})*,(\d{1,2})")
 
 
 def _zeros_restored(new: str, last: str, old: str) -> str | None:
-    """The crops' separators with the page's digits: taken when the reading, its last group made
-    up with ۰s, is the page's digits less at most one digit where each separator stands (the page
-    read ۴۰۳۰۰۰ for ۴۰٬۰۰۰, its separator as a ۳), so the page vouches for every digit."""
+    """The reading with its last group made up with ۰s, taken when the page vouches for them:
+    - the page has the reading's digits, where at each separator it read nothing, one digit more
+      (۴۰۳۰۰۰ for ۴۰٬۰۰۰), or the separator and the digit beside it as one other digit (۳۹۰۰ for
+      ۲٬۹۰۰ and ۴۴۳۰۰۳۰۰۰ for ۴۴٬۲۰۰٬۰۰۰ on Nazli faxes whose crops all read 2,90 and 44,200,00),
+      so it vouches for every digit but those the crops read beside a separator;
+    - or its groups are the reading's with only ۰s missing (`_zeros_lost_by_page`: ۱۰*۰۰ for
+      ۱۰٬۰۰۰ on a Homa fax, whose crops all read 10,00)."""
     whole = new + "0" * (3 - len(last))
-    pattern = r"\d?".join(re.escape(run) for run in whole.split(","))
-    return written(whole, old) if re.fullmatch(pattern, _digit_string(old)) else None
+    groups = whole.split(",")
+    pattern = re.escape(groups[0][:-1])
+    for k, (left, right) in enumerate(zip(groups, groups[1:]), 1):
+        a, b, last_one = left[-1], right[0], k == len(groups) - 1
+        # Not the last group's first digit: the page must vouch for the ۰s made up after it.
+        merged = rf"\d{b}" if last_one else rf"\d{b}|{a}\d"
+        pattern += rf"(?:{a}\d?{b}|{merged})" + re.escape(right[1:] if last_one else right[1:-1])
+    if re.fullmatch(pattern, _digit_string(old)) or _zeros_lost_by_page(whole, _as_label(old)):
+        return written(whole, old)
+    return None
 
 
 # What the page read writes for a thousands separator it saw as one: ۷۱:۰۰:۰۰, ۱۴,۰, ۴.۷۰۰.
-_PAGE_SEPARATOR = re.compile(r"[,:.'’*]")
+_PAGE_SEPARATOR = re.compile(r"[,:.'’*\"]")
 
 
 def _zeros_lost_by_page(new: str, was: str) -> bool:

@@ -33,8 +33,9 @@ MODEL = Path(__file__).resolve().parent / "models" / "figures.traineddata"
 # A word the page read that may be a number or a code: digits, what separators are read as,
 # and at most a few letters of a letter number.
 # The page read also writes a separator as a colon (Noto Sans Arabic's ٬ in ۲۶٬۶۰۰٬۰۰۰ as ۲۶:۶۰۰۰۰۰)
-# and the slashes of a letter number as ا, | or a bracket (۵۹۶۶ اص |۰۰); a fax's ٬ as * (۵*۹۰۰ on a Titr one).
-_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-:|\[\]*ا" + "".join(LETTERS.values()) + r"]+")
+# and the slashes of a letter number as ا, | or a bracket (۵۹۶۶ اص |۰۰); a fax's ٬ as * or " (۵*۹۰۰
+# on a Titr one, ۵"۱۰۰ on a DejaVu Sans one), and a digit with its ٬ as » (»۲۲۰ for ۲٬۲۰۰ on Homa faxes).
+_CANDIDATE = re.compile(r"[0-9۰-۹٠-٩٬,،.٫'’/\-:|\[\]*\"«»ا" + "".join(LETTERS.values()) + r"]+")
 _DIGIT = re.compile(r"[0-9۰-۹٠-٩]")
 _NATIVE_DIGIT = re.compile(r"[۰-۹٠-٩]")
 # Pieces that are all digits and separators: one left-to-right run in bidi (see _union).

@@ -96,6 +96,13 @@ def test_an_amount_whose_last_zeros_the_crops_lost_takes_them_from_the_page():
     assert agreed("۴۱۳۰۰۰", "40,00") is None  # nor the crops' digits
     assert agreed("۴۰۳۳۰۰۰", "40,00") is None  # two digits where one separator stands
     assert agreed("۱۲", "1,2") is None  # a list (۱، ۲), not an amount
+    # Wider tuning faxes: a separator and the digit beside it read as one other digit (۲٬ as ۳),
+    # or the page lost a ۰ as well as the separator (read as *).
+    assert agreed("۳۹۰۰", "2,90") == "۲٬۹۰۰"
+    assert agreed("۴۴۳۰۰۳۰۰۰", "44,200,00") == "۴۴٬۲۰۰٬۰۰۰"
+    assert agreed("۱۰*۰۰", "10,00") == "۱۰٬۰۰۰"
+    assert agreed("۳۸۰۰", "2,90") is None  # the page's digits away from a separator must be the crops'
+    assert agreed("۲۹۳۰", "2,90") is None  # nor may the page's digit stand in for a ۰ made up
 
 
 def test_an_amount_whose_last_zeros_the_page_lost_takes_them_from_the_crops():
@@ -159,6 +166,9 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     assert header_reading("۴۲۴۳/ص۹٩/", ["9/78/220", "99/S/4243", "99/S4242"], "number") == "۴۲۴۳/ص/۹۹"
     # No two crops agree, but each run has a majority (a Titr fax's ۸۱۴۹/ص/۹۹).
     assert header_reading("۸۱۴۹/ص۹٩/", ["99/S/8141", "99/S/8149", "9/S/8149"], "number") == "۸۱۴۹/ص/۹۹"
+    # A crop that lost the letter still votes with its runs (a Homa fax's ۹۳۸۵/ص/۹۸).
+    assert header_reading("۹۸/۳۸۵", ["98/S/93085", "98/S/9385", "98//9385"], "number") == "۹۳۸۵/ص/۹۸"
+    assert header_reading("۹۸/۳۸۵", ["98/S/93085", "98/S/9385", "98//9395"], "number") == "۹۳۰۸۵/ص/۹۸"
     assert header_reading("۲/۳۴۵۶۷", ["34567/2", "34567/2", "34567/2"], "number") is None
     # A separator inside a letter number is noise: a Naskh photocopy's ۷۸۷۶/ص/۰۰.
     assert header_reading("۸۲ص/۰۰", ["00/S/78876", "00/S/7876", "00/S/78,76"], "number") == "۷۸۷۶/ص/۰۰"
@@ -259,6 +269,9 @@ def test_candidates_are_numbers_and_codes():
     texts = ["|۰۰", "اص", "۵۹۶۶", "شماره:", "۲۶:۶۰۰۰۰۰"]
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[0, 1, 2], [4]]
+    # A fax's ٬ read as " and a digit with its ٬ as » (DejaVu Sans, Homa).
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(["۵\"۱۰۰", "از", "»۲۲۰"])]
+    assert candidates(words) == [[0], [2]]
     # After the label of a letter's number, everything on its line: ص read as هن.
     texts = ["٩۸/", "هن", "۹۴۹", "شماره:"]
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
