@@ -61,9 +61,19 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
         # Each run by itself, else the first crop's: a Titr fax's crops gave ۸۱۴۱/ص/۹۹, ۸۱۴۹/ص/۹۹
         # and ۸۱۴۹/ص/۹ for ۸۱۴۹/ص/۹۹. A crop that lost the letter still has its runs of digits: a
         # Homa fax's ۹۳۰۸۵/ص/۹۸, ۹۳۸۵/ص/۹۸ and ۹۳۸۵//۹۸ are ۹۳۸۵/ص/۹۸.
-        first, others = readings[0], [r for r in every if r != readings[0]]
-        best = _runs_voted(readings) or _runs_voted([first, *others], any_shape=True) or first
+        best = _runs_voted(readings) or _tie_broken(readings, every, fits) or readings[0]
     return written(best, old)
+
+
+def _tie_broken(readings: list[str], every: list[str], fits) -> str | None:
+    """Two or more crops' readings that fit, all different, with the runs of digits that most of all
+    crops' readings gave, a crop that lost its letter voting too (a Homa fax's ۹۳۰۸۵/ص/۹۸,
+    ۹۳۸۵/ص/۹۸ and ۹۳۸۵//۹۸); None unless that fits as well. Readings that do not fit only break
+    a tie: a Titr fax's 1399/09/15 stays against two crops' 13499/09/15."""
+    if len(readings) < 2:
+        return None
+    voted = _runs_voted([readings[0], *(r for r in every if r != readings[0])], any_shape=True)
+    return voted if voted is not None and fits(voted) else None
 
 
 def _slash_restored(date: str) -> str | None:

@@ -169,6 +169,8 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     # A crop that lost the letter still votes with its runs (a Homa fax's ۹۳۸۵/ص/۹۸).
     assert header_reading("۹۸/۳۸۵", ["98/S/93085", "98/S/9385", "98//9385"], "number") == "۹۳۸۵/ص/۹۸"
     assert header_reading("۹۸/۳۸۵", ["98/S/93085", "98/S/9385", "98//9395"], "number") == "۹۳۰۸۵/ص/۹۸"
+    # But only to break a tie: one date that fits stays against two crops' runs that do not.
+    assert header_reading("۱۳۹۹/۰۹/۱۵", ["1399/09/15", "13499/09/15", "13499/09/15"], "date") == "۱۳۹۹/۰۹/۱۵"
     assert header_reading("۲/۳۴۵۶۷", ["34567/2", "34567/2", "34567/2"], "number") is None
     # A separator inside a letter number is noise: a Naskh photocopy's ۷۸۷۶/ص/۰۰.
     assert header_reading("۸۲ص/۰۰", ["00/S/78876", "00/S/7876", "00/S/78,76"], "number") == "۷۸۷۶/ص/۰۰"
