@@ -54,6 +54,10 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
     readings = [r for r in readings if fits(r)]
     if not readings:
         return None
+    if kind == "date" and any(re.fullmatch(_TYPED_DATE, r) for r in readings):
+        # Letters type dates in full: a crop that reads one short lost a digit (a Noto Sans Arabic
+        # phone photo's crops gave 1398/11/8 twice and 1398/11/18 once for ۱۳۹۸/۱۱/۱۸).
+        readings = [r for r in readings if re.fullmatch(_TYPED_DATE, r)]
     best, n = Counter(readings).most_common(1)[0]
     if n == 1 and kind == "phone":
         return None  # a phone number has no shape to check it by: two crops must agree
@@ -61,19 +65,48 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
         # Each run by itself, else the first crop's: a Titr fax's crops gave ۸۱۴۱/ص/۹۹, ۸۱۴۹/ص/۹۹
         # and ۸۱۴۹/ص/۹ for ۸۱۴۹/ص/۹۹. A crop that lost the letter still has its runs of digits: a
         # Homa fax's ۹۳۰۸۵/ص/۹۸, ۹۳۸۵/ص/۹۸ and ۹۳۸۵//۹۸ are ۹۳۸۵/ص/۹۸.
-        best = _runs_voted(readings) or _tie_broken(readings, every, fits) or readings[0]
-    return written(best, old)
+        best = _runs_voted(readings) or _tie_broken(readings, every, fits, old) or readings[0]
+    return written(_page_letter(best, old) if kind == "number" else best, old)
 
 
-def _tie_broken(readings: list[str], every: list[str], fits) -> str | None:
-    """Two or more crops' readings that fit, all different, with the runs of digits that most of all
-    crops' readings gave, a crop that lost its letter voting too (a Homa fax's ۹۳۰۸۵/ص/۹۸,
-    ۹۳۸۵/ص/۹۸ and ۹۳۸۵//۹۸); None unless that fits as well. Readings that do not fit only break
-    a tie: a Titr fax's 1399/09/15 stays against two crops' 13499/09/15."""
+def _tie_broken(readings: list[str], every: list[str], fits, old: str) -> str | None:
+    """Two or more crops' readings that fit, all different, with each run of digits the one that
+    most voters gave, at least two and more than any other: every crop whose reading has as many
+    runs, a crop that lost its letter too, and the page's reading (a Homa fax's ۹۳۰۸۵/ص/۹۸,
+    ۹۳۸۵/ص/۹۸ and ۹۳۸۵//۹۸; another's ۲۵۷۸/ص/۰۵, ۲۵۷۸/ص/۰۰ and ۲۵۷۸/ص/۵۰, the page ۲۵۷۸7ص۰۰).
+    None unless that fits as well. Readings that do not fit only break a tie: a Titr fax's
+    1399/09/15 stays against two crops' 13499/09/15."""
     if len(readings) < 2:
         return None
-    voted = _runs_voted([readings[0], *(r for r in every if r != readings[0])], any_shape=True)
-    return voted if voted is not None and fits(voted) else None
+    count = len(re.findall(r"\d+", readings[0]))
+    voters = [re.findall(r"\d+", r) for r in (readings[0], *(r for r in every if r != readings[0]))]
+    voters.append(re.findall(r"\d+", _as_label(old)))
+    chosen = []
+    for column in zip(*(v for v in voters if len(v) == count)):
+        ranked = Counter(column).most_common(2)
+        if ranked[0][1] < 2 or len(ranked) == 2 and ranked[1][1] == ranked[0][1]:
+            return None
+        chosen.append(ranked[0][0])
+    pieces = iter(chosen)
+    voted = re.sub(r"\d+", lambda _: next(pieces), readings[0])
+    return voted if fits(voted) else None
+
+
+# A letter of a letter number, standing alone: not one of the letters of a word the page misread
+# (۲۵۵۵منزر on a Homa fax).
+_LONE_LETTER = re.compile(r"(?<![\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff])([" + "".join(LETTERS.values())
+                          + r"])(?![\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff])")
+
+
+def _page_letter(reading: str, old: str) -> str:
+    """A letter number's letter as the page read it, where the page read one and the crop another:
+    the fas model knows Persian letters, the figures model mostly digits (all three crops of a
+    DejaVu Sans fax's ۳۳۹۹/ص/۰۰ read its ص as ت, the page read ص)."""
+    page = set(_LONE_LETTER.findall(old))
+    mine = [c for c in reading if c in LETTERS]
+    if len(page) != 1 or len(mine) != 1:
+        return reading
+    return reading.replace(mine[0], _FROM_LETTER[page.pop()])
 
 
 def _slash_restored(date: str) -> str | None:
@@ -212,11 +245,13 @@ def accept(old: str, label: str) -> str | None:
     return written(new, old) if shape == re.sub(r"\d", "0", was) else None
 
 
+_TYPED_DATE = r"\d{4}/\d\d/\d\d"
+
+
 def _typed_date(was: str, new: str) -> bool:
     """Whether the page's reading is a date as the crop's is typed: a page's ۱۳۰۰/۰۲/۱ is valid,
     but beside a crop's ۱۴۰۰/۰۴/۱۷ it is the page read's loss of a digit (a Naskh phone photo)."""
-    full = r"\d{4}/\d\d/\d\d"
-    return valid_date(was) and not (re.fullmatch(full, new) and not re.fullmatch(full, was))
+    return valid_date(was) and not (re.fullmatch(_TYPED_DATE, new) and not re.fullmatch(_TYPED_DATE, was))
 
 
 def agreed(old: str, label: str) -> str | None:
@@ -256,6 +291,24 @@ def agreed(old: str, label: str) -> str | None:
     if (Counter(had) - Counter(have))["0"] and not _GROUPED.fullmatch(new):
         return None
     return written(new, old)
+
+
+def completed(old: str, label: str, zeros_only: bool = False) -> str | None:
+    """The reading most crops agreed on, when the page read lost part of the number: the page
+    vouches only for its own digits, which the reading must hold in a row, with more besides.
+    Taken if it is a grouped amount or a valid date. Used where the crops were widened over ink
+    beside the page's box that no word covered (ingest/figures.py, `_widened`), and with
+    `zeros_only` where all three crops read alike and the page lacks only ۰s (۱۹۰ for ۱۹٬۰۰۰ on
+    a Homa fax: the fas model loses a ۰'s small dot, see `accept`)."""
+    if not _LABEL.fullmatch(label):
+        return None
+    new = to_logical(label)
+    if not (_GROUPED.fullmatch(new) or "/" in new and valid_date(new)):
+        return None
+    have, had = _digit_string(new), _digit_string(_as_label(old))
+    if zeros_only and set(Counter(have) - Counter(had)) - {"0"}:
+        return None
+    return written(new, old) if len(have) > len(had) and had in have else None
 
 
 # A grouped amount whose last group the model read short: it lost the small dots of its last ۰s

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figure_readings import LETTERS, accept, agreed, agrees, header_reading, trimmed, vote, vote_runs
+from ingest.figure_readings import LETTERS, accept, agreed, agrees, completed, header_reading, trimmed, vote, vote_runs
 from ingest.images import runs
 from ingest.numbers import edit_distance
 from ingest.reading import Reader
@@ -124,19 +124,22 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
         return words
     boxes = [_union([words[i] for i in g]) for g in groups]
     headers = [_header_kind(g, words) for g in groups]
-    crops = [[_crop(page, _in_line(b, g, words), margin) for margin in (_HEADER_MARGINS if kind else _MARGINS)]
-             for b, g, kind in zip(boxes, groups, headers)]
+    cut = [_in_line(b, g, words) for b, g in zip(boxes, groups)]
+    cut = [c if kind else _widened(c, g, words, page) for c, g, kind in zip(cut, groups, headers)]
+    grown = [c.width > b.width + b.height / 2 for c, b in zip(cut, boxes)]
+    crops = [[_crop(page, c, margin) for margin in (_HEADER_MARGINS if kind else _MARGINS)]
+             for c, kind in zip(cut, headers)]
     # Two crops of each number first, the third only where those two leave the outcome open: most
     # numbers' crops all read alike, and a crop read costs more than the call's model load.
     first = iter(lines([c for group_crops in crops for c in group_crops[:2]], model))
     reads = [[next(first), next(first)] for _ in groups]
-    open_ = [k for k, read in enumerate(reads) if not _settled(read, boxes[k].text, headers[k])]
+    open_ = [k for k, read in enumerate(reads) if not _settled(read, boxes[k].text, headers[k], grown[k])]
     for k, more in zip(open_, lines([crops[k][2] for k in open_], model) if open_ else []):
         reads[k].append(more)
     out: list[WordBox | None] = list(words)
-    for group, box, read, kind in zip(groups, boxes, reads, headers):
+    for group, box, read, kind, more in zip(groups, boxes, reads, headers, grown):
         found = [(trimmed(f[0][0]), f[0][1]) for f in read if len(f) == 1]
-        text = _outcome(box.text, [label for label, _ in found], kind, len(read))
+        text = _outcome(box.text, [label for label, _ in found], kind, len(read), more)
         conf = max((c for _, c in found), default=box.conf)
         if text is None or text == box.text and len(group) == 1:
             continue  # (pieces the crops read as their union are one word from now on)
@@ -185,20 +188,22 @@ def _blank_gap(page: Image.Image, w: WordBox, share: float) -> tuple[int, int] |
     return w.left + a, w.left + b
 
 
-def _outcome(old: str, labels: list[str], kind: str | None, crops: int) -> str | None:
+def _outcome(old: str, labels: list[str], kind: str | None, crops: int, grown: bool = False) -> str | None:
     """The number's new text from its crops' readings (`labels`, of the `crops` read, those read
-    as one word), or None to keep the page's: see ingest/figure_readings.py."""
+    as one word), or None to keep the page's: see ingest/figure_readings.py. `grown`: the crops
+    take in ink beside the page's box that no word covers (see `_widened`)."""
     text = header_reading(old, labels, kind) if kind else None
     # A crop read as the page read it votes for the page's reading.
     texts = [accept(old, label) or (old if agrees(old, label) else None) for label in labels]
     text = text or vote(texts, old) or vote_runs(old, texts)
     if text is None and labels:
         label, n = Counter(labels).most_common(1)[0]
-        text = agreed(old, label) if 2 * n > crops else None
+        if 2 * n > crops:
+            text = agreed(old, label) or (completed(old, label, zeros_only=not grown) if grown or n == 3 else None)
     return text
 
 
-def _settled(read: list[list[tuple[str, float]]], old: str, kind: str | None) -> bool:
+def _settled(read: list[list[tuple[str, float]]], old: str, kind: str | None, grown: bool = False) -> bool:
     """Whether a third crop could not change what two crops that read alike decide: two like
     votes outweigh the third's, unless they decided nothing (then the third alone may)."""
     if len(read) != 2 or any(len(f) != 1 for f in read) or trimmed(read[0][0][0]) != trimmed(read[1][0][0]):
@@ -206,7 +211,7 @@ def _settled(read: list[list[tuple[str, float]]], old: str, kind: str | None) ->
     label = trimmed(read[0][0][0])
     if kind:
         return header_reading(old, [label, label], kind) is not None
-    return bool(accept(old, label) or agrees(old, label))
+    return bool(accept(old, label) or agrees(old, label) or grown and completed(old, label))
 
 
 def _union(ws: list[WordBox]) -> WordBox:
@@ -246,6 +251,39 @@ def _in_line(box: WordBox, group: list[int], words: list[WordBox]) -> WordBox:
     return WordBox(box.text, left, top, right - left, bottom - top, box.conf, box.line)
 
 
+def _widened(box: WordBox, group: list[int], words: list[WordBox], page: Image.Image) -> WordBox:
+    """The box grown on either side over inked columns that no word covers: the page read drops
+    the end of a number now and then, with no word for it (۴۴۶ for ۴۴٬۶۰۰٬۰۰۰ on a Nazli phone
+    photo, ۱۹۰ for ۱۹٬۰۰۰ on a Homa fax), and a crop of the page's box reads only what it holds.
+    Gaps inside a number are as wide as word spaces (the ۰s of that photo's ۶۰۰٬۰۰۰ stand 8-15 px
+    apart, its words 11-16 px), so the growth goes on across gaps of up to most of the text height
+    and ends only at a wider one or short of a neighbour's box: words on the same rows of the page,
+    of any line, so that ink a word holds is never read twice."""
+    beside = [w for k, w in enumerate(words) if k not in group
+              and min(w.top + w.height, box.top + box.height) - max(w.top, box.top) > box.height / 2]
+    right_end = min((w.left for w in beside if w.left >= box.left + box.width / 2), default=page.width)
+    left_end = max((w.left + w.width for w in beside if w.left + w.width <= box.left + box.width / 2), default=0)
+    if right_end <= box.left + box.width and left_end >= box.left:
+        return box
+    band = page.crop((left_end, box.top, right_end, box.top + box.height)).convert("L")
+    inked = (np.asarray(band) < 128).sum(axis=0) > 1  # a speck is no ink
+    widest, clear = 0.8 * box.height, max(2, box.height // 4)
+    left, right = box.left - left_end, box.left + box.width - left_end  # in band columns
+    for start, end in runs(inked):
+        if end <= right:
+            continue
+        if start - right > widest or end > len(inked) - clear:
+            break  # a word space, or ink too near the neighbour's box to tell from it
+        right = end
+    for start, end in reversed(runs(inked)):
+        if start >= left:
+            continue
+        if left - end > widest or start < clear:
+            break
+        left = start
+    return WordBox(box.text, left + left_end, box.top, right - left, box.height, box.conf, box.line)
+
+
 # (side, top and bottom) margins of the three crops of a number, in text heights: the model was
 # trained with margins of up to a third of the text size; a high separator can reach above the box.
 _MARGINS = ((0.25, 0.12), (0.4, 0.3), (0.15, 0.22))
@@ -255,7 +293,18 @@ _MARGINS = ((0.25, 0.12), (0.4, 0.3), (0.15, 0.22))
 _HEADER_MARGINS = ((0.25, 0.08), (0.35, 0.04), (0.1, 0.12))
 
 
+# Crops lower than this are enlarged to it. The model's training lines are 38-62 px high for the
+# middle half (ingest/figures_train.py), a 150 dpi fax's or a phone photo's number crops 22-36:
+# read as they are, a Homa fax's ۰۶۴-۵۶۳۸۶۷۹ came out as 064-5 from all three crops, enlarged
+# twice as 064-5638679.
+MIN_CROP_HEIGHT = 44
+
+
 def _crop(page: Image.Image, w: WordBox, margin: tuple[float, float]) -> Image.Image:
     side, vertical = max(3, round(w.height * margin[0])), max(3, round(w.height * margin[1]))
-    return page.crop((max(0, w.left - side), max(0, w.top - vertical),
+    crop = page.crop((max(0, w.left - side), max(0, w.top - vertical),
                       min(page.width, w.left + w.width + side), min(page.height, w.top + w.height + vertical)))
+    if 0 < crop.height < MIN_CROP_HEIGHT:
+        factor = MIN_CROP_HEIGHT / crop.height
+        crop = crop.resize((max(1, round(crop.width * factor)), MIN_CROP_HEIGHT), Image.LANCZOS)
+    return crop

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figure_readings import accept, agreed, agrees, header_reading, to_logical, trimmed, vote, vote_runs, written
+from ingest.figure_readings import accept, agreed, agrees, completed, header_reading, to_logical, trimmed, vote, vote_runs, written
 from ingest.figures import MODEL, candidates, read_figures
 from ingest.figures_train import LABELS, TRAINING_FONTS, number_line, render_line, visual_label
 
@@ -169,6 +169,13 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     # A crop that lost the letter still votes with its runs (a Homa fax's ۹۳۸۵/ص/۹۸).
     assert header_reading("۹۸/۳۸۵", ["98/S/93085", "98/S/9385", "98//9385"], "number") == "۹۳۸۵/ص/۹۸"
     assert header_reading("۹۸/۳۸۵", ["98/S/93085", "98/S/9385", "98//9395"], "number") == "۹۳۰۸۵/ص/۹۸"
+    # The page's runs vote too; two votes that no other run has as many of decide.
+    assert header_reading("۲۵۷۸7ص۰۰", ["05/S/2578", "00/S/2578", "50/S/2578"], "number") == "۲۵۷۸/ص/۰۰"
+    assert header_reading("۲۵۷۸7ص۵۵", ["05/S/2578", "00/S/2578", "50/S/2578"], "number") == "۲۵۷۸/ص/۰۵"
+    # The letter as the page read it: the fas model knows letters.
+    assert header_reading("۳۳۹۹|ص/۰۰", ["00/T/3399", "00/T/3399"], "number") == "۳۳۹۹/ص/۰۰"
+    assert header_reading("۳۳۹۹|۰۰", ["00/T/3399", "00/T/3399"], "number") == "۳۳۹۹/ت/۰۰"
+    assert header_reading("۲۵۵۵منزر", ["98/S/3555", "98/S/3555"], "number") == "۳۵۵۵/ص/۹۸"  # a word's م
     # But only to break a tie: one date that fits stays against two crops' runs that do not.
     assert header_reading("۱۳۹۹/۰۹/۱۵", ["1399/09/15", "13499/09/15", "13499/09/15"], "date") == "۱۳۹۹/۰۹/۱۵"
     assert header_reading("۲/۳۴۵۶۷", ["34567/2", "34567/2", "34567/2"], "number") is None
@@ -179,6 +186,9 @@ def test_a_header_number_or_date_is_what_most_of_its_crops_read():
     assert header_reading("۱۳۷", ["1398/08/27", "1398/08/27", "1398/18/27"], "date") == "۱۳۹۸/۰۸/۲۷"
     assert header_reading("۱۳۷", ["1398/13/27", "1398/08/27"], "date") == "۱۳۹۸/۰۸/۲۷"
     assert header_reading("۱۳۷", ["98/S/1234"], "date") is None
+    # A date read short by most crops and in full by one: letters type them in full.
+    assert header_reading("۱۳۸", ["1398/11/8", "1398/11/18", "1398/11/8"], "date") == "۱۳۹۸/۱۱/۱۸"
+    assert header_reading("۱۳۸", ["1398/11/8", "1398/11/8"], "date") == "۱۳۹۸/۱۱/۸"
     # ۱/ read as one ۷ (a Noto Sans Arabic fax's ۱۳۹۸/۱۱/۰۲), mended only to the typed shape.
     assert header_reading("۱۳۲", ["1398/1702", "1398/702", "1398/1702"], "date") == "۱۳۹۸/۱۱/۰۲"
     assert header_reading("۱۳۲", ["1398/702"], "date") is None  # ۱۳۹۸/۱/۰۲ is not how dates are typed
@@ -257,6 +267,37 @@ def test_a_word_glued_to_a_number_is_cut_at_the_blank_column_between_them():
     assert unglued([glued], page) == [glued]
     short = WordBox("تعداد۲۳", 100, 30, 350, 40, 0.0, 4)  # two digits: no number worth cutting out
     assert unglued([short], Image.new("L", (600, 100), 255)) == [short]
+
+
+def test_a_number_whose_box_missed_ink_beside_it_is_cut_wider():
+    from ingest.figures import _widened
+
+    # ۴۴۶ as a Nazli phone photo's page read gave ۴۴٬۶۰۰٬۰۰۰: the box holds the first glyphs; the
+    # ۰s beyond it, 15 px apart at a 23 px text height, have no word; مبلغ is the next word.
+    page = Image.new("L", (400, 60), 255)
+    for left, right in ((50, 60), (65, 75), (80, 95), (110, 114), (125, 129), (144, 148)):
+        page.paste(0, (left, 20, right, 43))
+    page.paste(0, (175, 20, 220, 43))  # مبلغ
+    number = WordBox("۴۴۶", 50, 20, 45, 23, 48.0, 3)
+    word = WordBox("مبلغ", 175, 20, 45, 23, 90.0, 3)
+    grown = _widened(number, [0], [number, word], page)
+    assert (grown.left, grown.left + grown.width) == (50, 148)
+    page.paste(0, (162, 20, 173, 43))  # ink right against the neighbour's box: whose it is is unknown
+    grown = _widened(number, [0], [number, word], page)
+    assert (grown.left, grown.left + grown.width) == (50, 148)
+    page.paste(255, (100, 0, 400, 60))
+    page.paste(0, (125, 20, 129, 43))  # 30 px off: a word space, not the number's
+    assert _widened(number, [0], [number, word], page) == number
+
+
+def test_a_number_the_page_read_in_part_is_completed_from_its_crops():
+    assert completed("۴۴۶", "44,600,000") == "۴۴٬۶۰۰٬۰۰۰"
+    assert completed("۴۴۶", "44,700,000") is None  # the page's ۶ is not in it
+    assert completed("۴۴۶", "446") is None  # nothing more
+    assert completed("۱۹۰", "19,000", zeros_only=True) == "۱۹٬۰۰۰"
+    assert completed("۱۹۰", "19,500", zeros_only=True) is None  # the page lost only ۰s, if any
+    assert completed("۱۳۹", "1398/02/03") == "۱۳۹۸/۰۲/۰۳"
+    assert completed("۱۳۹", "1398/22/03") is None
 
 
 def test_candidates_are_numbers_and_codes():
