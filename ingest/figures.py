@@ -259,8 +259,10 @@ def _widened(box: WordBox, group: list[int], words: list[WordBox], page: Image.I
     apart, its words 11-16 px), so the growth goes on across gaps of up to most of the text height
     and ends only at a wider one or short of a neighbour's box: words on the same rows of the page,
     of any line, so that ink a word holds is never read twice."""
+    # The line's words, and any other word on the box's rows (a fax's تعداد, whose box sat higher
+    # than the number's, had been grown over).
     beside = [w for k, w in enumerate(words) if k not in group
-              and min(w.top + w.height, box.top + box.height) - max(w.top, box.top) > box.height / 2]
+              and (w.line == box.line or min(w.top + w.height, box.top + box.height) - max(w.top, box.top) > 0)]
     right_end = min((w.left for w in beside if w.left >= box.left + box.width / 2), default=page.width)
     left_end = max((w.left + w.width for w in beside if w.left + w.width <= box.left + box.width / 2), default=0)
     if right_end <= box.left + box.width and left_end >= box.left:

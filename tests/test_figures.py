@@ -285,6 +285,10 @@ def test_a_number_whose_box_missed_ink_beside_it_is_cut_wider():
     page.paste(0, (162, 20, 173, 43))  # ink right against the neighbour's box: whose it is is unknown
     grown = _widened(number, [0], [number, word], page)
     assert (grown.left, grown.left + grown.width) == (50, 148)
+    # A word of the line whose box sits higher than the number's still ends the growth.
+    higher = WordBox("مبلغ", 120, 2, 45, 15, 90.0, 3)
+    grown = _widened(number, [0], [number, higher], page)
+    assert (grown.left, grown.left + grown.width) == (50, 114)
     page.paste(255, (100, 0, 400, 60))
     page.paste(0, (125, 20, 129, 43))  # 30 px off: a word space, not the number's
     assert _widened(number, [0], [number, word], page) == number
