@@ -87,8 +87,7 @@ def _tie_broken(readings: list[str], every: list[str], fits, old: str) -> str | 
         if ranked[0][1] < 2 or len(ranked) == 2 and ranked[1][1] == ranked[0][1]:
             return None
         chosen.append(ranked[0][0])
-    pieces = iter(chosen)
-    voted = re.sub(r"\d+", lambda _: next(pieces), readings[0])
+    voted = _with_runs(readings[0], chosen)
     return voted if fits(voted) else None
 
 
@@ -169,16 +168,11 @@ def vote_runs(old: str, texts: list[str | None]) -> str | None:
     return text if text is not None and accept(old, _visual(text)) == text else None
 
 
-def _runs_voted(readings: list[str], page: list[str] | None = None, any_shape: bool = False) -> str | None:
+def _runs_voted(readings: list[str], page: list[str] | None = None) -> str | None:
     """Three or more readings of one shape, each run of digits the one most of them gave (and the
-    page's runs, when it has as many); None if the shapes differ or a run has no majority. With
-    `any_shape`, the readings with as many runs as the first vote whatever stands between their
-    runs, and the result has the first's shape."""
-    if any_shape:
-        count = len(re.findall(r"\d+", readings[0]))
-        readings = [t for t in readings if len(re.findall(r"\d+", t)) == count]
+    page's runs, when it has as many); None if the shapes differ or a run has no majority."""
     shapes = {re.sub(r"\d+", "#", t) for t in readings}
-    if len(readings) < 3 or len(shapes) != 1 and not any_shape:
+    if len(readings) < 3 or len(shapes) != 1:
         return None
     runs = [re.findall(r"\d+", t) for t in readings]
     if page is not None and len(page) == len(runs[0]):
@@ -189,8 +183,13 @@ def _runs_voted(readings: list[str], page: list[str] | None = None, any_shape: b
         if 2 * n <= len(column):
             return None
         chosen.append(run)
-    pieces = iter(chosen)
-    return re.sub(r"\d+", lambda _: next(pieces), readings[0])
+    return _with_runs(readings[0], chosen)
+
+
+def _with_runs(reading: str, runs: list[str]) -> str:
+    """The reading with its runs of digits replaced, in order, by `runs`."""
+    pieces = iter(runs)
+    return re.sub(r"\d+", lambda _: next(pieces), reading)
 
 
 def _visual(text: str) -> str:
