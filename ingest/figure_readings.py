@@ -302,12 +302,44 @@ def completed(old: str, label: str, zeros_only: bool = False) -> str | None:
     if not _LABEL.fullmatch(label):
         return None
     new = to_logical(label)
+    new = _year_restored(new) or new
     if not (_GROUPED.fullmatch(new) or "/" in new and valid_date(new)):
         return None
     have, had = _digit_string(new), _digit_string(_as_label(old))
     if zeros_only and set(Counter(have) - Counter(had)) - {"0"}:
         return None
     return written(new, old) if len(have) > len(had) and had in have else None
+
+
+def alike(old: str, label: str) -> str | None:
+    """The reading all three crops agreed on, when the page's reading is the same number misread
+    past what `agreed` takes, but recognisably it:
+    - a valid date typed in full (۱۳۹۸/۰۲/۱۴) where the page's digits, two at least, stand in a
+      row of the date's with at most one of them different (an Amiri fax's ۹۸۰۲۱۸);
+    - a grouped amount with as many groups as the page read, the first as long (۴٬۷۰۰٬۰۰۰ read as
+      ۴:۲۰۰:۰۰۰ on a Harmattan fax).
+    Three like readings of a crop cut three ways are seldom all wrong in the same way."""
+    if not _LABEL.fullmatch(label):
+        return None
+    new, was = to_logical(label), _as_label(old)
+    have, had = _digit_string(new), _digit_string(was)
+    if re.fullmatch(_TYPED_DATE, new) and valid_date(new) and 2 <= len(had) <= len(have):
+        rows = (have[k:k + len(had)] for k in range(len(have) - len(had) + 1))
+        if any(sum(a != b for a, b in zip(row, had)) <= 1 for row in rows):
+            return written(new, old)
+        return None
+    page = [p for p in _PAGE_SEPARATOR.split(was) if p]
+    if _GROUPED.fullmatch(new) and len(page) == new.count(",") + 1 and len(page[0]) == len(new.split(",")[0]):
+        return written(new, old)
+    return None
+
+
+def _year_restored(date: str) -> str | None:
+    """A date whose year lost its leading ۱ (398/03/11 for ۱۳۹۸/۰۳/۱۱: the ۱ is a bare stroke the
+    model reads as nothing at a crop's edge), with it put back when that gives a valid date."""
+    if re.fullmatch(r"[34]\d\d/\d\d/\d\d", date) and valid_date("1" + date):
+        return "1" + date
+    return None
 
 
 # A grouped amount whose last group the model read short: it lost the small dots of its last ۰s
@@ -346,7 +378,8 @@ def _zeros_lost_by_page(new: str, was: str) -> bool:
     faxes and photocopies): the page vouches for every other digit and for the grouping, and
     the fas model, like the figures model, loses the small dot of a ۰. Every group after the
     first has three digits, so only there is it known how many ۰s are lost."""
-    groups, page = new.split(","), _PAGE_SEPARATOR.split(was)
+    # A separator or a speck read at either end is no group (**۴,۱ for ۴٬۱۰۰ on a tuning fax).
+    groups, page = new.split(","), _PAGE_SEPARATOR.split(was.strip(",:.'’*\""))
     if len(groups) != len(page) or not all(p.isdigit() for p in page):
         return False
     # Only a group of three can be made up: the first group's length is the page's word.

@@ -23,7 +23,8 @@ import numpy as np
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figure_readings import LETTERS, accept, agreed, agrees, completed, header_reading, trimmed, vote, vote_runs
+from ingest.figure_readings import (LETTERS, accept, agreed, agrees, alike, completed, header_reading, trimmed, vote,
+                                    vote_runs)
 from ingest.images import runs
 from ingest.numbers import edit_distance
 from ingest.reading import Reader
@@ -76,7 +77,9 @@ _HEADER_LABELS = {"شماره": "number", "تاریخ": "date", "تلفن": "pho
 
 def _label_kind(text: str) -> str | None:
     """"number" for `شماره:`, "date" for `تاریخ:`, "phone" for `تلفن:` (also without the colon,
-    or with it and one letter misread: faxes gave شمارد: and شمازه:), None for any other word."""
+    or with it and one letter misread: faxes gave شمارد: and شمازه:, or with a semicolon for it),
+    None for any other word."""
+    text = re.sub(r"[؛;]$", ":", text)  # a fax's تاریخ: came out as تاریخ؛
     for label, kind in _HEADER_LABELS.items():
         if re.fullmatch(label + r"\s*:?", text) or text.endswith(":") and edit_distance(text[:-1].strip(), label) == 1:
             return kind
@@ -100,6 +103,28 @@ def _after_label(members: list[int], words: list[WordBox]) -> tuple[list[int], s
     return (rest, kind) if any(_DIGIT.search(words[i].text) for i in rest) else ([], None)
 
 
+# A lone digit's box this many of the page's word heights wide holds more than one digit.
+_WIDE = 2.0
+
+
+def _wide_digits(words: list[WordBox], groups: list[list[int]], page: Image.Image) -> list[list[int]]:
+    """Words the page read as one digit whose box, kept in its line and grown over the ink beside
+    it (`_in_line`, `_widened`), is at least `_WIDE` word heights wide: the page read lost the
+    rest of the number (an Amiri fax's body dates ۱۳۹۸/۰۲/۱۴ came out as ۸ and ۱), and only a crop
+    can tell what it holds. Each is a group of its own, read as a grown one (see `_outcome`)."""
+    taken = {i for g in groups for i in g}
+    heights = sorted(w.height for w in words)
+    height = heights[len(heights) // 2] if heights else 0
+    out = []
+    for i, w in enumerate(words):
+        if i in taken or not _NATIVE_DIGIT.fullmatch(w.text) or _header_kind([i], words):
+            continue
+        box = _widened(_in_line(w, [i], words), [i], words, page)
+        if box.width >= _WIDE * height:
+            out.append([i])
+    return out
+
+
 def _header_kind(group: list[int], words: list[WordBox]) -> str | None:
     """What the group is when it is all that follows a header label: "number", "date" or "phone"."""
     members = [i for i, w in enumerate(words) if w.line == words[group[0]].line]
@@ -120,13 +145,15 @@ def read_figures(words: list[WordBox], page: Image.Image, reader: Reader, model:
         return words
     words = unglued(words, page)
     groups = candidates(words)
+    wide = _wide_digits(words, groups, page)
+    groups = sorted(groups + wide)
     if not groups:
         return words
     boxes = [_union([words[i] for i in g]) for g in groups]
     headers = [_header_kind(g, words) for g in groups]
     cut = [_in_line(b, g, words) for b, g in zip(boxes, groups)]
     cut = [c if kind else _widened(c, g, words, page) for c, g, kind in zip(cut, groups, headers)]
-    grown = [c.width > b.width + b.height / 2 for c, b in zip(cut, boxes)]
+    grown = [c.width > b.width + b.height / 2 or g in wide for c, b, g in zip(cut, boxes, groups)]
     crops = [[_crop(page, c, margin) for margin in (_HEADER_MARGINS if kind else _MARGINS)]
              for c, kind in zip(cut, headers)]
     # Two crops of each number first, the third only where those two leave the outcome open: most
@@ -200,6 +227,7 @@ def _outcome(old: str, labels: list[str], kind: str | None, crops: int, grown: b
         label, n = Counter(labels).most_common(1)[0]
         if 2 * n > crops:
             text = agreed(old, label) or (completed(old, label, zeros_only=not grown) if grown or n == 3 else None)
+            text = text or (alike(old, label) if n == 3 else None)
     return text
 
 

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from archive.models import WordBox
-from ingest.figure_readings import accept, agreed, agrees, completed, header_reading, to_logical, trimmed, vote, vote_runs, written
-from ingest.figures import MODEL, candidates, read_figures
+from ingest.figure_readings import (accept, agreed, agrees, alike, completed, header_reading, to_logical, trimmed, vote,
+                                    vote_runs, written)
+from ingest.figures import MODEL, _header_kind, candidates, read_figures
 from ingest.figures_train import LABELS, TRAINING_FONTS, number_line, render_line, visual_label
 
 
@@ -113,6 +114,7 @@ def test_an_amount_whose_last_zeros_the_page_lost_takes_them_from_the_crops():
     assert agreed("۱۴,۰", "140,000") is None  # the separator where the page had it
     assert agreed("۷۱:۰۰:۰۰", "71,000,000") == "۷۱٬۰۰۰٬۰۰۰"  # a photocopy's separators read as colons
     assert agreed("۷۱:۰۰", "71,000,000") is None  # a group short
+    assert agreed("**۴,۱", "4,100") == "۴٬۱۰۰"  # a fax's specks before it, read as separators
 
 
 def test_no_grouped_amount_starts_with_a_zero():
@@ -210,6 +212,9 @@ def test_a_misread_label_still_marks_the_header_line():
     texts = ["۰", "۳۶-۴", "۳", "تلفن:"]  # a fax's phone number in pieces
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[0, 1, 2]]
+    texts = ["۱۳۹۸/۰۲/۱۴", "تاریخ؛"]  # a fax's colon read as a semicolon
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
+    assert _header_kind([0], words) == "date"
     texts = ["٩۸/", "هن", "۹۴۹", "شمار"]  # no colon: a word of a sentence, the usual pieces only
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[0], [2]]
@@ -302,6 +307,41 @@ def test_a_number_the_page_read_in_part_is_completed_from_its_crops():
     assert completed("۱۹۰", "19,500", zeros_only=True) is None  # the page lost only ۰s, if any
     assert completed("۱۳۹", "1398/02/03") == "۱۳۹۸/۰۲/۰۳"
     assert completed("۱۳۹", "1398/22/03") is None
+    # The crops lost the year's leading ۱ (a bare stroke at the crop's edge): it is put back.
+    assert completed("۱", "398/03/11") == "۱۳۹۸/۰۳/۱۱"
+    assert completed("۷", "398/03/11") is None  # the page's digit is not in it
+    assert completed("۱", "598/03/11") is None  # ۱۵۹۸ is no year
+
+
+def test_what_three_like_crops_read_stands_when_the_page_misread_the_number_past_a_rule():
+    # A typed date whose digits hold the page's in a row, one of them different.
+    assert alike("۹۸۰۲۱۸", "1398/02/14") == "۱۳۹۸/۰۲/۱۴"
+    assert alike("۹۸۰۲۱۴", "1398/02/14") == "۱۳۹۸/۰۲/۱۴"
+    assert alike("۹۷۰۳۱۸", "1398/02/14") is None  # two different
+    assert alike("۸", "1398/02/14") is None  # one digit vouches for nothing
+    assert alike("۹۸۰۲", "1398/2/14") is None  # not typed in full
+    assert alike("۹۸۰۲", "1398/22/14") is None  # no date
+    # A grouped amount with the page's groups, the first as long.
+    assert alike("۴:۲۰۰:۰۰۰", "4,700,000") == "۴٬۷۰۰٬۰۰۰"
+    assert alike("۴:۲۰۰", "4,700,000") is None  # a group short
+    assert alike("۴۴:۲۰۰:۰۰۰", "4,700,000") is None  # the first group longer
+    assert alike("۴۲۰۰", "4200") is None  # neither a typed date nor a grouped amount
+
+
+def test_a_lone_digit_in_a_wide_box_is_read_again():
+    from ingest.figures import _wide_digits
+
+    # An Amiri tuning fax's body date ۱۳۹۸/۰۲/۱۴, which the page read as ۸ in a box 4 word heights
+    # wide; the ۵ beside it is a count in a box of its own width.
+    page = Image.new("L", (700, 60), 255)
+    page.paste(0, (40, 20, 140, 44))
+    page.paste(0, (300, 20, 312, 44))
+    words = [WordBox("۸", 40, 20, 100, 24, 40.0, 0), WordBox("۵", 300, 20, 12, 24, 90.0, 0),
+             WordBox("تاریخ", 400, 20, 60, 24, 90.0, 0), WordBox("در", 500, 20, 30, 24, 90.0, 0)]
+    assert _wide_digits(words, [], page) == [[0]]
+    assert _wide_digits(words, [[0]], page) == []  # already a candidate
+    words[0] = WordBox("ب", 40, 20, 100, 24, 40.0, 0)
+    assert _wide_digits(words, [], page) == []  # a digit only
 
 
 def test_candidates_are_numbers_and_codes():
