@@ -116,12 +116,21 @@ WEAK_LINE = 40
 WEAK_GAIN = 20
 
 
+# A word this many of the page's word heights wide is worth a re-read as a line by itself.
+_WIDE_WORD = 2.0
+
+
 def reread_weak_lines(words: list[WordBox], page: Image.Image, reader: Reader, lang: str) -> list[WordBox]:
     """Lines of low confidence read again, each cropped alone (all in one Tesseract call)."""
     lines: dict[int, list[WordBox]] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
-    weak = [ln for ln, ws in lines.items() if len(ws) >= 2 and _mean(ws) <= WEAK_LINE]
+    heights = sorted(w.height for w in words)
+    height = heights[len(heights) // 2] if heights else 0
+    # A line of one word is weak too when the word is wide (a Nazli fax's رونوشت: read as ربرنوشت)
+    # and not a speck the page read as a letter.
+    weak = [ln for ln, ws in lines.items() if _mean(ws) <= WEAK_LINE
+            and (len(ws) >= 2 or ws[0].width >= _WIDE_WORD * height)]
     if not weak:
         return words
     boxes = []

@@ -81,6 +81,20 @@ def test_a_weak_line_read_alone_replaces_the_page_s_reading_when_more_confident(
     assert passes.reread_weak_lines(words[:2], page, strong, "fas") == words[:2] and strong.calls == []
 
 
+def test_a_weak_line_of_one_wide_word_is_read_again_but_not_a_speck():
+    # A Nazli tuning fax's رونوشت: came out of the page read as one weak word, ربرنوشت:.
+    page = _page((50, 80), (200, 230))
+    words = [WordBox("با", 500, 50, 200, 30, 92, 0), WordBox("سلام", 100, 50, 300, 30, 91, 0),
+             WordBox("ربرنوشت:", 500, 200, 90, 30, 30, 1)]
+    reader = FakeReader({("fas", 7): ["رونوشت:"]})
+    out = passes.reread_weak_lines(words, page, reader, "fas")
+    assert [(w.text, w.line) for w in out] == [("با", 0), ("سلام", 0), ("رونوشت:", 1)]
+    # A speck read as a weak letter, narrower than two word heights, costs no call.
+    speck = [*words[:2], WordBox("ا", 500, 200, 12, 30, 20, 1)]
+    quiet = FakeReader({})
+    assert passes.reread_weak_lines(speck, page, quiet, "fas") == speck and quiet.calls == []
+
+
 def test_latin_term_reread_with_english_model():
     page = _page((50, 80))
     words = [WordBox("ماسک", 500, 50, 200, 30, 90, 0), WordBox("۱95", 100, 50, 200, 30, 60, 0)]
