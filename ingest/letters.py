@@ -28,6 +28,11 @@ FONT_FILES = {
     "naskh": "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
     "notosans": "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
     "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # LibreOffice's default on Linux
+    # A second tuning set (bench/ocr.py, MORE_TUNING_FONTS), from Debian packages the project does
+    # not otherwise need: fonts-freefarsi, fonts-hosny-amiri, fonts-sil-harmattan.
+    "freefarsi": "/usr/share/fonts/truetype/freefarsi/FreeFarsi.ttf",
+    "amiri": "/usr/share/fonts/opentype/fonts-hosny-amiri/Amiri-Regular.ttf",
+    "harmattan": "/usr/share/fonts/truetype/harmattan/Harmattan-Regular.ttf",
     # Held out from all tuning of the OCR (see bench/ocr.py, HELD_OUT_FONTS).
     "kufi": "/usr/share/fonts/truetype/noto/NotoKufiArabic-Regular.ttf",
     "notosans_bold": "/usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf",
