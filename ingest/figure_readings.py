@@ -121,10 +121,13 @@ def _slash_restored(date: str) -> str | None:
 
 def trimmed(label: str) -> str:
     """A crop's reading less what the crop's edges took in of the words beside the number: a
-    separator at either end (a neighbour's dot), and a letter right against a digit (the ز of
+    separator at either end (a neighbour's dot), a ۰ before an amount, and a letter right against a digit (the ز of
     `از` before ۴٬۷۰۰, read as D: 4,700D), with what lies beyond it. A letter number's letters
     stand between slashes."""
     label = label.strip(",.")
+    # A ۰ before an amount's first group is a speck: no amount begins with ۰ (a DejaVu Sans Bold
+    # fax's ۴۹٬۰۰۰ as 049,000 in two crops of three, and as ۰۴۹۰۰۰ by the page).
+    label = re.sub(r"^0(?=[1-9]\d{0,2}(?:,\d{3})+$)", "", label)
     # From such a letter outwards all is the neighbour's (4,700D1: the ا of از read as 1 too).
     label = re.sub(r"(?<=[0-9,])[SQMDBTK][^/]*$", "", label)
     label = re.sub(r"^[^/]*[SQMDBTK](?=[0-9,])", "", label)
@@ -238,6 +241,8 @@ def accept(old: str, label: str) -> str | None:
         return None
     if "/" in new and not _typed_date(was, new):
         return written(new, old) if abs(nd - od) <= 1 else None
+    if re.fullmatch(r"0\d+", new) and not was.startswith("0"):
+        return None  # a count begins with no ۰: a Harmattan Bold fax's ۱٬۹۰۰ as 0900, the page 1۹۰۰
     shape = re.sub(r"\d", "0", new)
     if shape != re.sub(r"\d", "0", was) and _DOUBLED_NINE.search(old):
         was = _as_label(old.replace("٩", ""))  # ۰۱۸-۷۷۴۳۳۶۹٩: the stray ٩ is not a digit of the number
@@ -278,6 +283,8 @@ def agreed(old: str, label: str) -> str | None:
         return None
     if not (phone or _GROUPED.fullmatch(new) or _REFERENCE.fullmatch(new) or "/" in new and valid_date(new)):
         return None
+    if "/" in new and re.fullmatch(_TYPED_DATE, was) and valid_date(was):
+        return None  # a date the page read typed in full is not one the page added digits to
     have, had = _digit_string(new), _digit_string(was)
     if len(have) == len(had) + 1 and _in_order(had, have) and not phone:
         return written(new, old)  # the page lost a digit (۴۰۰,۰۰۰ for ۴٬۰۰۰٬۰۰۰)
@@ -298,7 +305,7 @@ def completed(old: str, label: str, zeros_only: bool = False) -> str | None:
     Taken if it is a grouped amount or a valid date. Used where the crops were widened over ink
     beside the page's box that no word covered (ingest/figures.py, `_widened`), and with
     `zeros_only` where all three crops read alike and the page lacks only ۰s (۱۹۰ for ۱۹٬۰۰۰ on
-    a Homa fax: the fas model loses a ۰'s small dot, see `accept`)."""
+    a Homa fax: the fas model loses a ۰'s small dot, see `accept`), in a date anywhere."""
     if not _LABEL.fullmatch(label):
         return None
     new = to_logical(label)
@@ -308,7 +315,10 @@ def completed(old: str, label: str, zeros_only: bool = False) -> str | None:
     have, had = _digit_string(new), _digit_string(_as_label(old))
     if zeros_only and set(Counter(have) - Counter(had)) - {"0"}:
         return None
-    return written(new, old) if len(have) > len(had) and had in have else None
+    # A date's slashes place its parts, so the ۰s the page lost may be anywhere in it (۱۴/۱۱/۰۸ for
+    # ۱۴۰۰/۱۱/۰۸ on a FreeFarsi Bold fax); an amount's lost ۰s could be any of its groups'.
+    kept = _in_order(had, have) if zeros_only and "/" in new else had in have
+    return written(new, old) if len(have) > len(had) and kept else None
 
 
 def alike(old: str, label: str) -> str | None:

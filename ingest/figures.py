@@ -64,7 +64,8 @@ def candidates(words: list[WordBox]) -> list[list[int]]:
                 if not run or gap < max(prev.height, words[i].height):
                     run.append(i)
                     continue
-            if sum(len(_DIGIT.findall(words[j].text)) for j in run) >= 2:
+            # A * is a ۰ the page read as one (***,۲ for ۲٬۰۰۰ on a FreeFarsi Bold phone photo).
+            if sum(len(_DIGIT.findall(words[j].text)) + words[j].text.count("*") for j in run) >= 2:
                 groups.append(run)
             run = [i] if i is not None and _piece(words[i].text) else []
     return sorted(groups)

@@ -117,9 +117,21 @@ def test_an_amount_whose_last_zeros_the_page_lost_takes_them_from_the_crops():
     assert agreed("**۴,۱", "4,100") == "۴٬۱۰۰"  # a fax's specks before it, read as separators
 
 
+def test_a_date_the_page_read_typed_in_full_loses_no_digit_to_the_crops():
+    # A Harmattan Bold fax: the page read ۱۴۰۰/۰۱/۱۵, two crops 1400/01/1.
+    assert agreed("۱۴۰۰/۰۱/۱۵", "1400/01/1") is None
+    assert agreed("۱۴۰۰/۰۱/۱۵۵", "1400/01/15") == "۱۴۰۰/۰۱/۱۵"  # not typed: the page added one
+
+
 def test_no_grouped_amount_starts_with_a_zero():
     # A tuning fax (Noto Naskh Arabic): one crop of ۶۰٬۰۰۰ read 0,000, the page 1-۰۰.
     assert accept("1-۰۰", "0,000") is None
+    assert trimmed("049,000") == "49,000"  # a speck before it, as a DejaVu Sans Bold fax gave
+    assert trimmed("0,000") == "0,000" and trimmed("04,000,000") == "4,000,000"
+    assert accept("۰۴۹۰۰۰", trimmed("049,000")) == "۴۹٬۰۰۰"
+    # Nor does a count: a Harmattan Bold fax's ۱٬۹۰۰, its ٬ read as ۰ by both models.
+    assert accept("1۹۰۰", "0900") is None
+    assert accept("۰۹۰۰", "0800") == "۰۸۰۰"  # the page read a ۰ there too
     assert agreed("۰۴۰۳۰۰", "0,400") is None
     assert accept("1-۰۰", "6,000") == "۶٬۰۰۰"
 
@@ -138,6 +150,11 @@ def test_a_separator_read_as_an_asterisk_marks_a_number():
     words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
     assert candidates(words) == [[1]]
     assert accept("۵*۹۰۰", "5,900") == "۵٬۹۰۰"
+    # ۰s read as *: with one digit left, still a number (a FreeFarsi Bold phone photo's ۲٬۰۰۰).
+    texts = ["لیتر", "***,۲", "تعداد", "*"]
+    words = [WordBox(t, 200 * k, 0, 180, 40, 90.0, 0) for k, t in enumerate(texts)]
+    assert candidates(words) == [[1]]
+    assert completed("***,۲", "2,000", zeros_only=True) == "۲٬۰۰۰"
 
 
 def test_runs_vote_when_whole_readings_all_differ():
@@ -311,6 +328,10 @@ def test_a_number_the_page_read_in_part_is_completed_from_its_crops():
     assert completed("۱", "398/03/11") == "۱۳۹۸/۰۳/۱۱"
     assert completed("۷", "398/03/11") is None  # the page's digit is not in it
     assert completed("۱", "598/03/11") is None  # ۱۵۹۸ is no year
+    # A FreeFarsi Bold fax's page lost the ۰۰ inside ۱۴۰۰/۱۱/۰۸; an amount's ۰s must be in a row.
+    assert completed("۱۴/۱۱/۰۸", "1400/11/08", zeros_only=True) == "۱۴۰۰/۱۱/۰۸"
+    assert completed("۱۴/۱۱/۰۸", "1400/11/18", zeros_only=True) is None
+    assert completed("۱۹۰", "10,900", zeros_only=True) is None
 
 
 def test_what_three_like_crops_read_stands_when_the_page_misread_the_number_past_a_rule():
@@ -340,8 +361,9 @@ def test_a_lone_digit_in_a_wide_box_is_read_again():
              WordBox("تاریخ", 400, 20, 60, 24, 90.0, 0), WordBox("در", 500, 20, 30, 24, 90.0, 0)]
     assert _wide_digits(words, [], page) == [[0]]
     assert _wide_digits(words, [[0]], page) == []  # already a candidate
-    words[0] = WordBox("ب", 40, 20, 100, 24, 40.0, 0)
-    assert _wide_digits(words, [], page) == []  # a digit only
+    for text in ("ب", "۳-", "۸ب"):
+        words[0] = WordBox(text, 40, 20, 100, 24, 40.0, 0)
+        assert _wide_digits(words, [], page) == []  # a digit only
 
 
 def test_candidates_are_numbers_and_codes():
