@@ -33,6 +33,10 @@ FONT_FILES = {
     "freefarsi": "/usr/share/fonts/truetype/freefarsi/FreeFarsi.ttf",
     "amiri": "/usr/share/fonts/opentype/fonts-hosny-amiri/Amiri-Regular.ttf",
     "harmattan": "/usr/share/fonts/truetype/harmattan/Harmattan-Regular.ttf",
+    "dejavu_bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "freefarsi_bold": "/usr/share/fonts/truetype/freefarsi/FreeFarsi-Bold.ttf",
+    "amiri_bold": "/usr/share/fonts/opentype/fonts-hosny-amiri/Amiri-Bold.ttf",
+    "harmattan_bold": "/usr/share/fonts/truetype/harmattan/Harmattan-Bold.ttf",
     # Held out from all tuning of the OCR (see bench/ocr.py, HELD_OUT_FONTS).
     "kufi": "/usr/share/fonts/truetype/noto/NotoKufiArabic-Regular.ttf",
     "notosans_bold": "/usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf",
