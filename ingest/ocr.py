@@ -119,7 +119,7 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
 
     # Side blocks cut off their neighbours' lines first: the number checks crop a number's line
     # neighbours, which across a column gap would be the words of the other block.
-    words = passes.layout(read.words)
+    words = passes.layout(read.words, page.image)
     if settings.weak_line_pass:
         words = passes.reread_weak_lines(words, page.image, reader, read.lang_code)
     if settings.latin_pass and read.lang_code != settings.english_lang:
@@ -133,7 +133,7 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
     if settings.separator_pass:
         words = separators.restore_separators(words, page.image)
     unread = coverage.unread_lines(words, page.image)
-    words = [_to_original(w, page.scale) for w in passes.rtl_order(passes.layout(words))]
+    words = [_to_original(w, page.scale) for w in passes.rtl_order(passes.layout(words, page.image))]
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),
                      rotation=rotation, width=page.width, height=page.height, unread_lines=unread)

@@ -180,6 +180,19 @@ def test_word_spaces_and_single_column_pages_are_left_alone():
     assert passes.layout(words) == words
 
 
+def test_a_gap_that_holds_ink_the_page_read_missed_is_no_column_gap():
+    # An Amiri Bold fax: the page read gave a date a box a third of its width, and the rest of the
+    # date's ink left a gap of 3.6 word heights in its line.
+    words = _line(0, 0, ("تاریخ", 900), ("۷", 830), ("به", 200), ("این", 130))
+    page = Image.new("L", (1000, 100), 255)
+    ImageDraw.Draw(page).rectangle((300, 12, 820, 28), fill=0)  # the date's ink the box missed
+    assert _text(passes.layout(words, page)) == ["تاریخ ۷ به این"]
+    # The same gap blank but for specks is a column gap, as without the page.
+    page = Image.new("L", (1000, 100), 255)
+    page.paste(0, (400, 15, 403, 18))
+    assert _text(passes.layout(words, page)) == _text(passes.layout(words)) == ["تاریخ ۷", "به این"]
+
+
 def test_two_long_columns_are_read_whole_right_one_first():
     right = [w for row in range(8) for w in _line(row, row, ("راست", 900), ("ستون", 830))]
     left = [w for row in range(8) for w in _line(row, 8 + row, ("چپ", 200), ("ستون", 130))]
