@@ -19,7 +19,7 @@ from PIL import Image
 from archive.errors import InputError
 from archive.models import WordBox
 from archive.settings import BY_NAME
-from ingest import coverage, figures, images, numbers, passes, prepare, separators, tesseract
+from ingest import coverage, figures, images, items, numbers, passes, prepare, separators, tesseract
 from ingest.reading import Reader, SharedReader, TesseractReader, clean_text, mean_conf
 from ingest.textclean import detect_lang
 
@@ -55,6 +55,9 @@ class OcrSettings:
     # Put back the thousands separators ٬ of amounts, which the Persian model cannot write (see
     # ingest/separators.py), from the shapes of the printed glyphs.
     separator_pass: bool = True
+    # Put the numbers of a list's items (۱- ۲- ۳-) in sequence where most were read in one (see
+    # ingest/items.py).
+    item_numbers: bool = True
     # Re-read every band of ink rows in which the layout analysis found no word, so that no printed
     # line can vanish from the text without an attempt to read it.
     gap_pass: bool = True
@@ -134,6 +137,8 @@ def ocr_image(image: Image.Image, settings: OcrSettings | None = None, reader: R
         words = separators.restore_separators(words, page.image)
     unread = coverage.unread_lines(words, page.image)
     words = [_to_original(w, page.scale) for w in passes.rtl_order(passes.layout(words, page.image))]
+    if settings.item_numbers:
+        words = items.in_sequence(words)
     text = assemble(words)
     return OcrResult(text=text, words=words, confidence=mean_conf(words), lang=detect_lang(text),
                      rotation=rotation, width=page.width, height=page.height, unread_lines=unread)
