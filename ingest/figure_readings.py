@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ingest.figure_dates import as_typed, slash_restored, typed_in_full, year_restored
 from ingest.numbers import valid_date
 
 _PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
@@ -49,15 +50,15 @@ def header_reading(old: str, labels: list[str], kind: str) -> str | None:
     if kind == "number":  # no letter number has a thousands separator (00/S/78,76 is ۷۸۷۶/ص/۰۰)
         readings = [re.sub(r"(?<=\d),(?=\d)", "", r) for r in readings]
     if kind == "date":
-        readings = [_slash_restored(r) or r for r in readings]
+        readings = [slash_restored(r) or r for r in readings]
     every = readings
     readings = [r for r in readings if fits(r)]
     if not readings:
         return None
-    if kind == "date" and any(re.fullmatch(_TYPED_DATE, r) for r in readings):
+    if kind == "date" and any(typed_in_full(r) for r in readings):
         # Letters type dates in full: a crop that reads one short lost a digit (a Noto Sans Arabic
         # phone photo's crops gave 1398/11/8 twice and 1398/11/18 once for ۱۳۹۸/۱۱/۱۸).
-        readings = [r for r in readings if re.fullmatch(_TYPED_DATE, r)]
+        readings = [r for r in readings if typed_in_full(r)]
     best, n = Counter(readings).most_common(1)[0]
     if n == 1 and kind == "phone":
         return None  # a phone number has no shape to check it by: two crops must agree
@@ -108,21 +109,10 @@ def _page_letter(reading: str, old: str) -> str:
     return reading.replace(mine[0], _FROM_LETTER[page.pop()])
 
 
-def _slash_restored(date: str) -> str | None:
-    """A date the crop read with a ۱/ as one ۷ (the two strokes make its V: 1398/1702 for
-    ۱۳۹۸/۱۱/۰۲ in all crops of a Noto Sans Arabic fax), put back when exactly one ۷ so read gives
-    a valid date of the typed shape ۱۳۹۸/۰۸/۲۷; None for a valid date or any other reading."""
-    if valid_date(date):
-        return None
-    mended = {date[:i] + "1/" + date[i + 1:] for i, c in enumerate(date) if c == "7"}
-    mended = [d for d in mended if re.fullmatch(r"\d{4}/\d\d/\d\d", d) and valid_date(d)]
-    return mended[0] if len(mended) == 1 else None
-
-
 def trimmed(label: str) -> str:
     """A crop's reading less what the crop's edges took in of the words beside the number: a
-    separator at either end (a neighbour's dot), a ۰ before an amount, and a letter right against a digit (the ز of
-    `از` before ۴٬۷۰۰, read as D: 4,700D), with what lies beyond it. A letter number's letters
+    separator at either end (a neighbour's dot), a ۰ before an amount, and a letter right against
+    a digit (the ز of `از` before ۴٬۷۰۰, read as D: 4,700D), with what lies beyond it. A letter number's letters
     stand between slashes."""
     label = label.strip(",.")
     # A ۰ before an amount's first group is a speck: no amount begins with ۰ (a DejaVu Sans Bold
@@ -213,7 +203,7 @@ def accept(old: str, label: str) -> str | None:
     - a letter number is taken when the page's reading was none, within two digits of it, or one
       with the same number of digits in each part;
     - a valid date when the page's reading was not one (within a digit of it; a date typed
-      ۱۳۰۰/۰۲/۱ is not one beside ۱۴۰۰/۰۴/۱۷, see `_typed_date`), or was one of the same shape
+      ۱۳۰۰/۰۲/۱ is not one beside ۱۴۰۰/۰۴/۱۷, see ingest/figure_dates.py, `as_typed`), or was one of the same shape
       (Noto Kufi Arabic's ۱۴۰۰/۰۴/۱۶, read as ۱۳۰۰/۰۳/۱۶ by the page and by every re-read with
       the Persian model);
     - any other number (a phone number, a count, a date of the same shape) when it has as many
@@ -239,7 +229,7 @@ def accept(old: str, label: str) -> str | None:
         return None
     if "/" in new and not valid_date(new):
         return None
-    if "/" in new and not _typed_date(was, new):
+    if "/" in new and not as_typed(was, new):
         return written(new, old) if abs(nd - od) <= 1 else None
     if re.fullmatch(r"0\d+", new) and not was.startswith("0"):
         return None  # a count begins with no ۰: a Harmattan Bold fax's ۱٬۹۰۰ as 0900, the page 1۹۰۰
@@ -247,15 +237,6 @@ def accept(old: str, label: str) -> str | None:
     if shape != re.sub(r"\d", "0", was) and _DOUBLED_NINE.search(old):
         was = _as_label(old.replace("٩", ""))  # ۰۱۸-۷۷۴۳۳۶۹٩: the stray ٩ is not a digit of the number
     return written(new, old) if shape == re.sub(r"\d", "0", was) else None
-
-
-_TYPED_DATE = r"\d{4}/\d\d/\d\d"
-
-
-def _typed_date(was: str, new: str) -> bool:
-    """Whether the page's reading is a date as the crop's is typed: a page's ۱۳۰۰/۰۲/۱ is valid,
-    but beside a crop's ۱۴۰۰/۰۴/۱۷ it is the page read's loss of a digit (a Naskh phone photo)."""
-    return valid_date(was) and not (re.fullmatch(_TYPED_DATE, new) and not re.fullmatch(_TYPED_DATE, was))
 
 
 def agreed(old: str, label: str) -> str | None:
@@ -283,7 +264,7 @@ def agreed(old: str, label: str) -> str | None:
         return None
     if not (phone or _GROUPED.fullmatch(new) or _REFERENCE.fullmatch(new) or "/" in new and valid_date(new)):
         return None
-    if "/" in new and re.fullmatch(_TYPED_DATE, was) and valid_date(was):
+    if "/" in new and typed_in_full(was) and valid_date(was):
         return None  # a date the page read typed in full is not one the page added digits to
     have, had = _digit_string(new), _digit_string(was)
     if len(have) == len(had) + 1 and _in_order(had, have) and not phone:
@@ -309,7 +290,7 @@ def completed(old: str, label: str, zeros_only: bool = False) -> str | None:
     if not _LABEL.fullmatch(label):
         return None
     new = to_logical(label)
-    new = _year_restored(new) or new
+    new = year_restored(new) or new
     if not (_GROUPED.fullmatch(new) or "/" in new and valid_date(new)):
         return None
     have, had = _digit_string(new), _digit_string(_as_label(old))
@@ -333,7 +314,7 @@ def alike(old: str, label: str) -> str | None:
         return None
     new, was = to_logical(label), _as_label(old)
     have, had = _digit_string(new), _digit_string(was)
-    if re.fullmatch(_TYPED_DATE, new) and valid_date(new) and 2 <= len(had) <= len(have):
+    if typed_in_full(new) and valid_date(new) and 2 <= len(had) <= len(have):
         rows = (have[k:k + len(had)] for k in range(len(have) - len(had) + 1))
         if any(sum(a != b for a, b in zip(row, had)) <= 1 for row in rows):
             return written(new, old)
@@ -341,14 +322,6 @@ def alike(old: str, label: str) -> str | None:
     page = [p for p in _PAGE_SEPARATOR.split(was) if p]
     if _GROUPED.fullmatch(new) and len(page) == new.count(",") + 1 and len(page[0]) == len(new.split(",")[0]):
         return written(new, old)
-    return None
-
-
-def _year_restored(date: str) -> str | None:
-    """A date whose year lost its leading ۱ (398/03/11 for ۱۳۹۸/۰۳/۱۱: the ۱ is a bare stroke the
-    model reads as nothing at a crop's edge), with it put back when that gives a valid date."""
-    if re.fullmatch(r"[34]\d\d/\d\d/\d\d", date) and valid_date("1" + date):
-        return "1" + date
     return None
 
 
