@@ -60,7 +60,8 @@ HARD_FONTS = {"homa": "display-face digits", "naskh": "Urdu-shaped ۴ ۶ ۷"}
 HELD_OUT_FONTS = ["kufi", "notosans_bold", "naskh_bold", "dejavu_cond"]
 TUNING_FONTS = PERSIAN_FONTS  # nazli, titr, homa, naskh, notosans, dejavu
 # A second tuning set, for rules that the first one's misses suggested: does a rule hold on faces
-# it was not found on? (Tuning still: a figure from these fonts is no result either.)
+# it was not found on? (Tuning still: a figure from these fonts is no result either, and the
+# figures model was trained on most of them, ingest/figures_train.py TRAINING_FONTS.)
 # Bold faces too: two of the four held-out fonts are bold, and a fax fills a bold face's counters.
 MORE_TUNING_FONTS = ["nazlib", "freefarsi", "amiri", "harmattan", "dejavu_bold", "freefarsi_bold", "amiri_bold",
                      "harmattan_bold"]
