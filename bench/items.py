@@ -4,8 +4,9 @@ item-number pass (ingest/items.py) and without it, the same pages in the same ru
     python -m bench.items [--kinds clean,phone,fax] [--fonts nazli,...] [--letters 2] [--first-seed 200]
 
 The default fonts are the tuning ones and the second tuning set's (bench/ocr.py). Held-out fonts
-may be given for the counts, but `--show` (each wrong number) is refused on them: looking is tuning. An item number is wrong when the OCR
-line most like its printed line does not begin with the printed number and its dash.
+may be given for the counts, but `--show` (each wrong number) is refused on them: looking is
+tuning. An item number is wrong when the OCR line most like its printed line does not begin with
+the printed number and its dash.
 """
 
 from __future__ import annotations

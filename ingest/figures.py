@@ -19,15 +19,14 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from archive.models import WordBox
 from ingest.figure_readings import (LETTERS, accept, agreed, agrees, alike, completed, header_reading, trimmed, vote,
                                     vote_runs)
-from ingest.images import runs
+from ingest.images import ink_columns, runs
 from ingest.numbers import edit_distance
-from ingest.reading import Reader
+from ingest.reading import Reader, median_height
 
 MODEL = Path(__file__).resolve().parent / "models" / "figures.traineddata"
 
@@ -114,8 +113,7 @@ def _wide_digits(words: list[WordBox], groups: list[list[int]], page: Image.Imag
     rest of the number (an Amiri fax's body dates ۱۳۹۸/۰۲/۱۴ came out as ۸ and ۱), and only a crop
     can tell what it holds. Each is a group of its own, read as a grown one (see `_outcome`)."""
     taken = {i for g in groups for i in g}
-    heights = sorted(w.height for w in words)
-    height = heights[len(heights) // 2] if heights else 0
+    height = median_height(words)
     out = []
     for i, w in enumerate(words):
         if i in taken or not _NATIVE_DIGIT.fullmatch(w.text) or _header_kind([i], words):
@@ -207,8 +205,7 @@ def unglued(words: list[WordBox], page: Image.Image) -> list[WordBox]:
 def _blank_gap(page: Image.Image, w: WordBox, share: float) -> tuple[int, int] | None:
     """(start, end) in page columns of the blank run inside the word's box nearest to where its
     left part (`share` of its characters) should end; None if no column is blank."""
-    ink = np.asarray(page.crop((w.left, w.top, w.left + w.width, w.top + w.height)).convert("L")) < 128
-    blank = ink.sum(axis=0) <= 1  # a speck or two of noise is no ink
+    blank = ~ink_columns(page, (w.left, w.top, w.left + w.width, w.top + w.height))
     gaps = [(a, b) for a, b in runs(blank) if b - a >= 2 and a > 0.05 * w.width and b < 0.95 * w.width]
     if not gaps:
         return None
@@ -296,8 +293,7 @@ def _widened(box: WordBox, group: list[int], words: list[WordBox], page: Image.I
     left_end = max((w.left + w.width for w in beside if w.left + w.width <= box.left + box.width / 2), default=0)
     if right_end <= box.left + box.width and left_end >= box.left:
         return box
-    band = page.crop((left_end, box.top, right_end, box.top + box.height)).convert("L")
-    inked = (np.asarray(band) < 128).sum(axis=0) > 1  # a speck is no ink
+    inked = ink_columns(page, (left_end, box.top, right_end, box.top + box.height))
     widest, clear = 0.8 * box.height, max(2, box.height // 4)
     left, right = box.left - left_end, box.left + box.width - left_end  # in band columns
     for start, end in runs(inked):

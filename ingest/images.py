@@ -103,6 +103,12 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2])]
 
 
+def ink_columns(page: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
+    """For each column of the page inside `box` (left, top, right, bottom), whether it holds ink:
+    two dark pixels at least, as a speck of noise is none."""
+    return (np.asarray(page.crop(box).convert("L")) < 128).sum(axis=0) > 1
+
+
 def otsu_threshold(a: np.ndarray) -> int:
     hist = np.bincount(a.ravel(), minlength=256).astype(np.float64)
     total = hist.sum()

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 from PIL import Image
 
 from archive.models import WordBox
 from ingest import images
-from ingest.reading import Reader, read_each, read_strip
+from ingest.reading import Reader, median_height, read_each, read_strip
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -126,17 +125,16 @@ def reread_weak_lines(words: list[WordBox], page: Image.Image, reader: Reader, l
     lines: dict[int, list[WordBox]] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
-    heights = sorted(w.height for w in words)
-    height = heights[len(heights) // 2] if heights else 0
+    text_height = median_height(words)
     # A line of one word is weak too when the word is wide (a Nazli fax's رونوشت: read as ربرنوشت)
     # and not a speck the page read as a letter.
     weak = [ln for ln, ws in lines.items() if _mean(ws) <= WEAK_LINE
-            and (len(ws) >= 2 or ws[0].width >= _WIDE_WORD * height)]
+            and (len(ws) >= 2 or ws[0].width >= _WIDE_WORD * text_height)]
     if not weak:
         return words
     boxes = []
     for ln in weak:
-        height = sorted(w.height for w in lines[ln])[len(lines[ln]) // 2]
+        height = median_height(lines[ln])
         left, top, right, bottom = _box(lines[ln])
         boxes.append((max(0, left - height // 2), max(0, top - height // 3),
                       min(page.width, right + height // 2), min(page.height, bottom + height // 3)))
@@ -262,8 +260,7 @@ def layout(words: list[WordBox], page: Image.Image | None = None) -> list[WordBo
     """
     if not words:
         return words
-    heights = sorted(w.height for w in words)
-    h = max(1, heights[len(heights) // 2])
+    h = max(1, median_height(words))
     rtl = 2 * sum(bool(ARABIC_LETTER.search(w.text)) for w in words) >= len(words)
     segments: list[list[WordBox]] = []
     for line in _lines(words):
@@ -316,8 +313,7 @@ def _inked(page: Image.Image, line: list[WordBox], start: int, end: int) -> bool
     a gap of 3.6 word heights in its line, which was then read as two). A gutter between columns
     or blocks is blank but for specks."""
     middle = sorted(line, key=lambda w: w.height)[len(line) // 2]
-    band = page.crop((start, middle.top, end, middle.top + middle.height)).convert("L")
-    ink = (np.asarray(band) < 128).sum(axis=0) > 1  # a speck is no ink
+    ink = images.ink_columns(page, (start, middle.top, end, middle.top + middle.height))
     return int(ink.sum()) >= max(middle.height / 2, 0.2 * (end - start))
 
 

@@ -141,6 +141,12 @@ def clean_text(text: str) -> str:
     return strip_bidi(unicodedata.normalize("NFC", text))
 
 
+def median_height(words: list[WordBox]) -> int:
+    """The words' median box height, the page's text height; 0 for no words."""
+    heights = sorted(w.height for w in words)
+    return heights[len(heights) // 2] if heights else 0
+
+
 def mean_conf(words: list[WordBox]) -> float | None:
     confs = [w.conf for w in words if w.conf >= 0]
     return round(sum(confs) / len(confs), 2) if confs else None
